@@ -1,0 +1,192 @@
+"""Argument checks shared by every public function.
+
+Every message has the form ``"<argument>: expected <what>, got <what came>"`` so that a
+user sees which argument is wrong without reading a NumPy traceback (spec sections 4, 5).
+Nothing here writes into an argument: conversions make new arrays or return the input
+unchanged when it is already float64.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .containers import Params, Spec
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:200]
+
+
+def as_array(value: object, name: str, *, integer: bool = False) -> np.ndarray:
+    """Convert an array-like to float64 (or, with ``integer``, check an integer dtype).
+
+    Raises ``TypeError`` for bool, complex, object and string data, and for a float
+    array where class ids (integers) are expected.
+    """
+    if value is None:
+        raise TypeError(f"{name}: expected an array, got None")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nested lists, for one
+        raise ValueError(f"{name}: expected a rectangular numeric array, got {error}") from None
+    kind = array.dtype.kind
+    if integer:
+        if kind not in "iu":
+            raise TypeError(
+                f"{name}: expected integer class ids, got an array of dtype {array.dtype}"
+            )
+        return array
+    if kind not in "iuf":
+        raise TypeError(
+            f"{name}: expected a real integer or floating array, got an array of dtype "
+            f"{array.dtype}"
+        )
+    # astype(copy=False) returns the argument itself when it is already float64; the
+    # code never writes into it, so no argument is mutated.
+    return array.astype(np.float64, copy=False)
+
+
+def check_ndim(array: np.ndarray, name: str, ndim: int, layout: str) -> None:
+    if array.ndim != ndim:
+        raise ValueError(
+            f"{name}: expected a {ndim}-d array of shape {layout}, got {array.ndim}-d "
+            f"shape {array.shape}"
+        )
+    if 0 in array.shape:
+        raise ValueError(
+            f"{name}: expected every size of {layout} to be at least 1, got shape {array.shape}"
+        )
+
+
+def check_shape(array: np.ndarray, name: str, expected: tuple[int, ...], layout: str) -> None:
+    check_ndim(array, name, len(expected), layout)
+    if array.shape != expected:
+        raise ValueError(f"{name}: expected shape {layout} = {expected}, got {array.shape}")
+
+
+def check_finite(array: np.ndarray, name: str, mask: np.ndarray | None = None) -> None:
+    """Reject NaN and infinity (only where ``mask`` is True, when it is given)."""
+    bad = ~np.isfinite(array)
+    if mask is not None:
+        bad &= mask
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}: expected finite values, got {array[index]} at index {index}")
+
+
+def check_spec(spec: object) -> Spec:
+    if not isinstance(spec, Spec):
+        raise TypeError(f"spec: expected an rnn_ref.Spec, got {_describe(spec)}")
+    return spec
+
+
+def check_activation(activation: object) -> str:
+    # Spec already knows the rules for names; reuse them so that there is one list.
+    return Spec(activation=activation).activation  # type: ignore[arg-type]
+
+
+def check_params(params: object) -> Params:
+    """Return ``params`` with every field as float64, after checking the five shapes."""
+    if not isinstance(params, Params):
+        raise TypeError(f"params: expected an rnn_ref.Params, got {_describe(params)}")
+    arrays = {name: as_array(getattr(params, name), f"params.{name}") for name in Params.FIELDS}
+    check_ndim(arrays["W_hh"], "params.W_hh", 2, "(H, H)")
+    H = arrays["W_hh"].shape[0]
+    check_shape(arrays["W_hh"], "params.W_hh", (H, H), "(H, H)")
+    check_ndim(arrays["W_xh"], "params.W_xh", 2, "(H, D)")
+    D = arrays["W_xh"].shape[1]
+    check_shape(arrays["W_xh"], "params.W_xh", (H, D), "(H, D)")
+    check_shape(arrays["b_h"], "params.b_h", (H,), "(H,)")
+    check_ndim(arrays["W_hy"], "params.W_hy", 2, "(O, H)")
+    O = arrays["W_hy"].shape[0]
+    check_shape(arrays["W_hy"], "params.W_hy", (O, H), "(O, H)")
+    check_shape(arrays["b_y"], "params.b_y", (O,), "(O,)")
+    for name, array in arrays.items():
+        check_finite(array, f"params.{name}")
+    return Params(**arrays)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    T: int
+    B: int
+    D: int
+    H: int
+    O: int
+
+
+def check_inputs(
+    params: object, xs: object, h0: object
+) -> tuple[Params, np.ndarray, np.ndarray, Sizes]:
+    """Check ``params``, ``xs`` (T, B, D) and ``h0`` (B, H); ``h0=None`` becomes zeros."""
+    params = check_params(params)
+    xs = as_array(xs, "xs")
+    check_ndim(xs, "xs", 3, "(T, B, D)")
+    T, B, D = xs.shape
+    if D != params.input_size:
+        raise ValueError(
+            f"xs: expected D = {params.input_size} inputs per step (params.W_xh has shape "
+            f"{params.W_xh.shape}), got xs of shape {xs.shape}"
+        )
+    check_finite(xs, "xs")
+    sizes = Sizes(T=T, B=B, D=D, H=params.hidden_size, O=params.output_size)
+    if h0 is None:
+        h0 = np.zeros((B, sizes.H))
+    else:
+        h0 = as_array(h0, "h0")
+        check_shape(h0, "h0", (B, sizes.H), "(B, H)")
+        check_finite(h0, "h0")
+    return params, xs, h0, sizes
+
+
+def check_weights(weights: object, sizes: Sizes) -> np.ndarray:
+    """Check ``weights`` (T, B): finite and >= 0. ``None`` becomes all ones."""
+    if weights is None:
+        return np.ones((sizes.T, sizes.B))
+    weights = as_array(weights, "weights")
+    check_shape(weights, "weights", (sizes.T, sizes.B), "(T, B)")
+    check_finite(weights, "weights")
+    if (weights < 0).any():
+        index = tuple(int(i) for i in np.argwhere(weights < 0)[0])
+        raise ValueError(f"weights: expected values >= 0, got {weights[index]} at index {index}")
+    return weights
+
+
+def check_targets(targets: object, loss: str, weights: np.ndarray, sizes: Sizes) -> np.ndarray:
+    """Check targets where their weight is nonzero; padding (weight 0) is never read.
+
+    mse: float (T, B, O). softmax_ce: integer class ids (T, B) in [0, O).
+    """
+    live = weights > 0
+    if loss == "mse":
+        targets = as_array(targets, "targets")
+        check_shape(targets, "targets", (sizes.T, sizes.B, sizes.O), "(T, B, O)")
+        check_finite(targets, "targets", mask=np.broadcast_to(live[..., None], targets.shape))
+        return targets
+    targets = as_array(targets, "targets", integer=True)
+    check_shape(targets, "targets", (sizes.T, sizes.B), "(T, B) of class ids")
+    out_of_range = live & ((targets < 0) | (targets >= sizes.O))
+    if out_of_range.any():
+        index = tuple(int(i) for i in np.argwhere(out_of_range)[0])
+        raise ValueError(
+            f"targets: expected class ids in [0, {sizes.O}) where the weight is nonzero, "
+            f"got {targets[index]} at index {index}"
+        )
+    return targets
+
+
+def check_integer(value: object, name: str, minimum: int) -> int:
+    """A Python or NumPy integer (not a bool) that is at least ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name}: expected an integer >= {minimum}, got {value!r} of type "
+            f"{type(value).__name__}"
+        )
+    if value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return int(value)

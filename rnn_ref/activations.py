@@ -1,0 +1,48 @@
+"""The three activations phi and their derivatives phi'.
+
+Each derivative is written in terms of the output h = phi(a), which the forward pass has
+already stored, so the backward pass needs no pre-activations:
+
+$$\\tanh'(a) = 1 - h^2, \\qquad \\sigma'(a) = h (1 - h), \\qquad
+\\mathrm{relu}'(a) = [h > 0].$$
+
+For relu, ``h > 0`` is the same as ``a > 0``, which makes ``phi'(0) = 0`` at the kink, as
+PyTorch and JAX define it (spec section 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """sigma(a) = 1 / (1 + exp(-a)), computed without overflow for any finite a.
+
+    ``exp`` only ever sees ``-|a|`` <= 0, so it cannot overflow; for a = -1000 the
+    exponential underflows quietly to 0 and the result is exactly 0.
+    """
+    e = np.exp(-np.abs(a))  # in (0, 1]
+    # a >= 0: 1 / (1 + e^{-a});  a < 0: e^{a} / (1 + e^{a}) -- the same function.
+    return np.where(a >= 0, 1.0, e) / (1.0 + e)
+
+
+def relu(a: np.ndarray) -> np.ndarray:
+    """relu(a) = max(a, 0)."""
+    return np.maximum(a, 0.0)
+
+
+_PHI = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": relu}
+
+
+def phi(a: np.ndarray, activation: str) -> np.ndarray:
+    """h = phi(a) for ``activation`` in ``"tanh" | "sigmoid" | "relu"``; any shape."""
+    return _PHI[activation](a)
+
+
+def phi_prime(h: np.ndarray, activation: str) -> np.ndarray:
+    """phi'(a), computed from h = phi(a); same shape as ``h``."""
+    if activation == "tanh":
+        return 1.0 - h * h
+    if activation == "sigmoid":
+        return h * (1.0 - h)
+    return (h > 0).astype(h.dtype)

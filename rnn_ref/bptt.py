@@ -1,0 +1,153 @@
+"""The unrolled network: ``forward``, ``loss`` and ``gradients`` over all T steps.
+
+Only what must be sequential runs inside the time loops: the recurrent product
+$W_{hh} h_{t-1}$ and phi going forward, and its transpose going backward
+(``rnn_ref.truncation``). The input projection for all steps is one matrix product
+before the loop; the read-out and every parameter gradient are one product each after it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validation as v
+from .activations import phi
+from .containers import Gradients, Params, Spec, Trajectory
+from .losses import loss_and_dys
+from .truncation import backprop_deltas
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """View (..., n) as (rows, n), so that ``@`` is a single 2-D BLAS product."""
+    return a.reshape(-1, a.shape[-1])
+
+
+def _states(params: Params, xs: np.ndarray, h0: np.ndarray, activation: str) -> np.ndarray:
+    """hs of shape (T+1, B, H): equations (1) and (2) for t = 1..T."""
+    T, B, _ = xs.shape
+    H = params.hidden_size
+    hs = np.empty((T + 1, B, H))
+    hs[0] = h0
+    # (1), input part: W_xh x_t + b_h for every t in one product, stored where h_t will go
+    hs[1:] = (_rows(xs) @ params.W_xh.T).reshape(T, B, H)
+    hs[1:] += params.b_h
+    W_hh_T = params.W_hh.T
+    for t in range(1, T + 1):
+        # (1) a_t = (W_xh x_t + b_h) + W_hh h_{t-1};  (2) h_t = phi(a_t)
+        hs[t] = phi(hs[t] + hs[t - 1] @ W_hh_T, activation)
+    return hs
+
+
+def _read_out(params: Params, hs: np.ndarray) -> np.ndarray:
+    """ys of shape (T, B, O): equation (3), y_t = W_hy h_t + b_y, one product for all t."""
+    T, B, _ = hs[1:].shape
+    return (_rows(hs[1:]) @ params.W_hy.T).reshape(T, B, -1) + params.b_y
+
+
+def forward(
+    params: Params, xs: np.ndarray, h0: np.ndarray | None = None, *, activation: str = "tanh"
+) -> Trajectory:
+    """Run the network forward: equations (1)-(3) of ``docs/bptt.md``.
+
+    $$a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h, \\quad h_t = \\phi(a_t), \\quad
+    y_t = W_{hy} h_t + b_y$$
+
+    Args:
+        params: the parameters, shapes (H, D), (H, H), (H,), (O, H), (O,).
+        xs: (T, B, D) inputs, time-major; any real array-like, converted to float64.
+        h0: (B, H) initial state; ``None`` means zeros.
+        activation: ``"tanh"``, ``"sigmoid"`` or ``"relu"``.
+
+    Returns:
+        ``Trajectory(hs, ys)`` with hs (T+1, B, H), ``hs[0] = h0``, and ys (T, B, O).
+    """
+    params, xs, h0, _ = v.check_inputs(params, xs, h0)
+    activation = v.check_activation(activation)
+    hs = _states(params, xs, h0, activation)
+    return Trajectory(hs=hs, ys=_read_out(params, hs))
+
+
+def _prepare(params, xs, targets, spec, h0, weights):
+    spec = v.check_spec(spec)
+    params, xs, h0, sizes = v.check_inputs(params, xs, h0)
+    weights = v.check_weights(weights, sizes)
+    targets = v.check_targets(targets, spec.loss, weights, sizes)
+    return spec, params, xs, targets, h0, weights
+
+
+def loss(
+    params: Params,
+    xs: np.ndarray,
+    targets: np.ndarray,
+    spec: Spec = Spec(),
+    *,
+    h0: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> float:
+    """The weighted loss, equation (4): $L = \\sum_t \\sum_b w_{t,b}\\, l(y_{t,b}, z_{t,b})$.
+
+    Truncation never changes the loss; ``spec.truncation`` is ignored here.
+
+    Args:
+        params: the parameters.
+        xs: (T, B, D) inputs.
+        targets: (T, B, O) floats for ``mse``; (T, B) integer class ids for ``softmax_ce``.
+            Where the weight is 0 they are padding and are not read.
+        spec: activation and loss (``Spec()``: tanh, mse).
+        h0: (B, H) initial state; ``None`` means zeros.
+        weights: (T, B) finite, non-negative loss weights; ``None`` means all ones.
+
+    Returns:
+        L as a Python float.
+    """
+    spec, params, xs, targets, h0, weights = _prepare(params, xs, targets, spec, h0, weights)
+    hs = _states(params, xs, h0, spec.activation)
+    value, _ = loss_and_dys(_read_out(params, hs), targets, weights, spec.loss)
+    return value
+
+
+def gradients(
+    params: Params,
+    xs: np.ndarray,
+    targets: np.ndarray,
+    spec: Spec = Spec(),
+    *,
+    h0: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> Gradients:
+    """The loss and its gradient by BPTT: equations (5)-(14) of ``docs/bptt.md``.
+
+    With ``spec.truncation = k`` the gradient is that of the window(k) or chunk(k)
+    surrogate (``docs/truncation.md``); the loss value is always the true L.
+
+    Args:
+        params, xs, targets, spec, h0, weights: as for ``rnn_ref.loss``.
+
+    Returns:
+        ``Gradients(loss, params, xs, h0)``: L, the five parameter gradients in a
+        ``Params``, dL/dxs (T, B, D) and dL/dh0 (B, H).
+    """
+    spec, params, xs, targets, h0, weights = _prepare(params, xs, targets, spec, h0, weights)
+    T, B, D = xs.shape
+    hs = _states(params, xs, h0, spec.activation)
+    value, dys = loss_and_dys(_read_out(params, hs), targets, weights, spec.loss)  # (5)
+
+    # (8), read-out part: W_hy^T dy_t for all t in one product. The backward loop turns
+    # this buffer into the deltas in place.
+    dh_out = (_rows(dys) @ params.W_hy).reshape(hs[1:].shape)
+    deltas, dh0 = backprop_deltas(
+        dh_out, hs, params.W_hh, spec.activation, spec.truncation, spec.truncation_mode
+    )
+
+    # Each parameter gradient is a sum over steps of an outer product: one product over
+    # all T*B rows at once.
+    d = _rows(deltas)
+    grads = Params(
+        W_xh=d.T @ _rows(xs),  # (10) sum_t delta_t x_t^T
+        W_hh=d.T @ _rows(hs[:-1]),  # (11) sum_t delta_t h_{t-1}^T
+        b_h=d.sum(axis=0),  # (12) sum_t delta_t
+        W_hy=_rows(dys).T @ _rows(hs[1:]),  # (6) sum_t dy_t h_t^T
+        b_y=_rows(dys).sum(axis=0),  # (7) sum_t dy_t
+    )
+    dxs = (d @ params.W_xh).reshape(T, B, D)  # (13) dL/dx_t = W_xh^T delta_t
+    return Gradients(loss=value, params=grads, xs=dxs, h0=dh0)

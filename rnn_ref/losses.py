@@ -1,0 +1,51 @@
+"""The per-step losses l(y, z) and their gradients with respect to the read-out y.
+
+$$L = \\sum_{t=1}^{T} \\sum_{b=1}^{B} w_{t,b}\\, l(y_{t,b}, z_{t,b})$$
+
+- ``mse``: $l = \\tfrac12 \\lVert y - z \\rVert^2$, so $\\partial l / \\partial y = y - z$.
+- ``softmax_ce``: $l = \\operatorname{logsumexp}(y) - y_c$, so
+  $\\partial l / \\partial y = \\operatorname{softmax}(y) - e_c$.
+
+Positions with weight 0 are padding: their targets are never read, so a padded batch may
+hold NaN or -1 there (spec section 5). Both functions replace those targets by a harmless
+value before any arithmetic, rather than relying on ``0 * NaN``, which is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _log_softmax(ys: np.ndarray) -> np.ndarray:
+    """log softmax over the last axis, shifted by the maximum so that exp never overflows."""
+    shifted = ys - ys.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def loss_and_dys(
+    ys: np.ndarray, targets: np.ndarray, weights: np.ndarray, loss: str
+) -> tuple[float, np.ndarray]:
+    """The weighted loss L and dL/dys.
+
+    Args:
+        ys: (T, B, O) read-outs.
+        targets: (T, B, O) floats for ``mse``; (T, B) integer class ids for ``softmax_ce``.
+        weights: (T, B) non-negative loss weights w.
+        loss: ``"mse"`` or ``"softmax_ce"``.
+
+    Returns:
+        L as a Python float, and dL/dys of shape (T, B, O): $w_{t,b}\\,\\partial l/\\partial y$.
+    """
+    live = weights > 0
+    w = weights[..., None]
+    if loss == "mse":
+        # Padded targets are replaced by y itself, so their residual is exactly 0.
+        residual = ys - np.where(live[..., None], targets, ys)
+        value = 0.5 * float(np.sum(w * residual * residual))
+        return value, w * residual  # (L2) dl/dy = y - z
+    classes = np.where(live, targets, 0)  # padding may hold -1: read class 0 instead
+    log_p = _log_softmax(ys)
+    log_p_c = np.take_along_axis(log_p, classes[..., None], axis=-1)[..., 0]
+    value = -float(np.sum(weights * log_p_c))
+    onehot = np.arange(ys.shape[-1]) == classes[..., None]
+    return value, w * (np.exp(log_p) - onehot)  # (L3) dl/dy = softmax(y) - e_c

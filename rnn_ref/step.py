@@ -1,0 +1,119 @@
+"""One transition of the Elman RNN and its derivative, side by side.
+
+This is the teaching layer: ``step_forward`` computes one step and returns an explicit
+cache; ``step_backward``, right below it, reads only that cache. The unrolled
+``rnn_ref.gradients`` applies exactly these equations to all steps at once (see
+``docs/bptt.md``), and a test checks that looping over these two functions by hand gives
+the same numbers.
+
+Shapes: B sequences, D inputs, H hidden units; row vectors, so ``W x`` is ``x @ W.T``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validation as v
+from .activations import phi, phi_prime
+from .containers import Params
+
+
+@dataclass(frozen=True, eq=False)
+class StepCache:
+    """What ``step_backward`` needs from ``step_forward``.
+
+    Attributes:
+        x_t: (B, D) input. h_prev: (B, H) state h_{t-1}. h_t: (B, H) new state.
+        W_xh: (H, D). W_hh: (H, H). activation: the name of phi.
+    """
+
+    x_t: np.ndarray
+    h_prev: np.ndarray
+    h_t: np.ndarray
+    W_xh: np.ndarray
+    W_hh: np.ndarray
+    activation: str
+
+
+@dataclass(frozen=True, eq=False)
+class StepGradients:
+    """One transition's contribution to the parameter gradients.
+
+    Attributes:
+        W_xh: (H, D) delta_t x_t^T. W_hh: (H, H) delta_t h_{t-1}^T. b_h: (H,) delta_t.
+    """
+
+    W_xh: np.ndarray
+    W_hh: np.ndarray
+    b_h: np.ndarray
+
+
+def step_forward(
+    params: Params, x_t: np.ndarray, h_prev: np.ndarray, activation: str = "tanh"
+) -> tuple[np.ndarray, StepCache]:
+    """One transition: equations (1) and (2) of ``docs/bptt.md``.
+
+    $$a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h, \\qquad h_t = \\phi(a_t)$$
+
+    Args:
+        params: the parameters (only W_xh, W_hh, b_h are used).
+        x_t: (B, D) the inputs of this step.
+        h_prev: (B, H) the previous state h_{t-1}.
+        activation: ``"tanh"``, ``"sigmoid"`` or ``"relu"``.
+
+    Returns:
+        h_t of shape (B, H) and the cache for ``step_backward``.
+    """
+    params = v.check_params(params)
+    activation = v.check_activation(activation)
+    x_t = v.as_array(x_t, "x_t")
+    v.check_ndim(x_t, "x_t", 2, "(B, D)")
+    B = x_t.shape[0]
+    v.check_shape(x_t, "x_t", (B, params.input_size), "(B, D)")
+    v.check_finite(x_t, "x_t")
+    h_prev = v.as_array(h_prev, "h_prev")
+    v.check_shape(h_prev, "h_prev", (B, params.hidden_size), "(B, H)")
+    v.check_finite(h_prev, "h_prev")
+
+    a_t = x_t @ params.W_xh.T + h_prev @ params.W_hh.T + params.b_h  # (1)
+    h_t = phi(a_t, activation)  # (2)
+    return h_t, StepCache(x_t, h_prev, h_t, params.W_xh, params.W_hh, activation)
+
+
+def step_backward(
+    dh_t: np.ndarray, cache: StepCache
+) -> tuple[np.ndarray, np.ndarray, StepGradients]:
+    """The derivative of one transition: equations (9)-(13) of ``docs/bptt.md``.
+
+    $$\\delta_t = \\phi'(a_t) \\odot \\frac{\\partial L}{\\partial h_t}, \\quad
+    \\frac{\\partial L}{\\partial x_t} = W_{xh}^\\top \\delta_t, \\quad
+    \\frac{\\partial L}{\\partial h_{t-1}} \\mathrel{+}= W_{hh}^\\top \\delta_t$$
+
+    Args:
+        dh_t: (B, H) the whole gradient of the loss with respect to h_t: the read-out's
+            part W_hy^T dy_t plus the part carried back from step t+1.
+        cache: what ``step_forward`` returned for this step.
+
+    Returns:
+        dx_t (B, D); dh_prev (B, H), the part of dL/dh_{t-1} that flows through this
+        transition; and this step's ``StepGradients``.
+    """
+    if not isinstance(cache, StepCache):
+        raise TypeError(
+            f"cache: expected the StepCache of step_forward, got {type(cache).__name__}"
+        )
+    dh_t = v.as_array(dh_t, "dh_t")
+    v.check_shape(dh_t, "dh_t", cache.h_t.shape, "(B, H)")
+    v.check_finite(dh_t, "dh_t")
+
+    delta = phi_prime(cache.h_t, cache.activation) * dh_t  # (9) delta_t = phi'(a_t) * dL/dh_t
+    dx_t = delta @ cache.W_xh  # (13) dL/dx_t = W_xh^T delta_t
+    dh_prev = delta @ cache.W_hh  # (8) carried term W_hh^T delta_t, into dL/dh_{t-1}
+    grads = StepGradients(
+        W_xh=delta.T @ cache.x_t,  # (10) delta_t x_t^T
+        W_hh=delta.T @ cache.h_prev,  # (11) delta_t h_{t-1}^T
+        b_h=delta.sum(axis=0),  # (12) delta_t
+    )
+    return dx_t, dh_prev, grads

@@ -1,0 +1,98 @@
+"""The backward recurrence of BPTT under full, chunk(k) and window(k) truncation.
+
+Every mode returns the same two things: ``deltas[t-1]`` $= \\delta_t = \\partial
+\\tilde L / \\partial a_t$ for the mode's surrogate loss $\\tilde L$, and dL/dh0. Everything
+else in the gradient (the five parameter gradients, dL/dxs) follows from the deltas by
+one matrix product each, in ``rnn_ref.bptt``.
+
+- full: equations (8) and (9) of ``docs/bptt.md``, from t = T down to 1.
+- chunk(k): the same loop, but the term carried back into a state that enters a chunk
+  (h_k, h_2k, ...) is dropped, because the surrogate holds that state constant.
+- window(k): the loss term at t reaches transitions t-k+1..t. All loss terms move back
+  one transition together, so the k depths cost k batched products, not T*k small ones.
+
+See ``docs/truncation.md`` for the surrogates and the equations (W1)-(W3), (C1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import phi_prime
+
+
+def backprop_deltas(
+    dh_out: np.ndarray,
+    hs: np.ndarray,
+    W_hh: np.ndarray,
+    activation: str,
+    truncation: int | None,
+    mode: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The deltas of every step and dL/dh0 under the chosen truncation.
+
+    Args:
+        dh_out: (T, B, H) the read-out's part of dL/dh_t, $W_{hy}^\\top \\partial L /
+            \\partial y_t$. Overwritten with the deltas: it is a buffer the caller owns.
+        hs: (T+1, B, H) the states of the forward pass.
+        W_hh: (H, H) the recurrent matrix.
+        activation: the name of phi.
+        truncation: ``None`` (full) or k >= 1.
+        mode: ``"window"`` or ``"chunk"``.
+
+    Returns:
+        deltas (T, B, H) and dh0 (B, H).
+    """
+    T = dh_out.shape[0]
+    if truncation is None or truncation >= T:
+        deltas = _chunk_deltas(dh_out, hs, W_hh, activation, k=T)  # k >= T: one chunk = full
+    elif mode == "chunk":
+        deltas = _chunk_deltas(dh_out, hs, W_hh, activation, k=truncation)
+    else:
+        deltas = _window_deltas(dh_out, hs, W_hh, activation, k=truncation)
+    # (14) dL/dh0 = W_hh^T delta_1. True in every mode: the loss terms that reach the
+    # first transition all reach h0 too (window: t <= k; chunk: the first chunk).
+    dh0 = deltas[0] @ W_hh
+    return deltas, dh0
+
+
+def _chunk_deltas(
+    dh_out: np.ndarray, hs: np.ndarray, W_hh: np.ndarray, activation: str, k: int
+) -> np.ndarray:
+    """Full BPTT inside chunks of k transitions; k = T is full BPTT. Writes into dh_out."""
+    deltas = dh_out
+    dh_next = np.zeros_like(dh_out[0])
+    for t in reversed(range(dh_out.shape[0])):  # t is 0-based: transition t+1 of the math
+        # (8) dL/dh_t = W_hy^T dy_t + W_hh^T delta_{t+1}
+        dh = dh_out[t] + dh_next
+        # (9) delta_t = phi'(a_t) * dL/dh_t
+        deltas[t] = phi_prime(hs[t + 1], activation) * dh
+        # (C1) hs[t] enters a chunk when t is a multiple of k: held constant, so nothing
+        # flows back into it (t = 0 is h0, which is live in the first chunk).
+        if t % k == 0 and t > 0:
+            dh_next = np.zeros_like(dh)
+        else:
+            dh_next = deltas[t] @ W_hh
+    return deltas
+
+
+def _window_deltas(
+    dh_out: np.ndarray, hs: np.ndarray, W_hh: np.ndarray, activation: str, k: int
+) -> np.ndarray:
+    """window(k): every loss term goes back through its own k most recent transitions.
+
+    ``E[m]`` holds $\\delta^{(m+j)}_m$: the delta at transition m of the loss term j steps
+    later. Moving every loss term back one transition is one product over all of them.
+    """
+    T, B, H = dh_out.shape
+    dphi = phi_prime(hs[1:], activation)  # (T, B, H), needed at every depth
+    deltas = np.zeros_like(dh_out)
+    # (W1) depth 0: each loss term's own transition
+    E = dh_out * dphi
+    for j in range(k):
+        deltas[: T - j] += E  # (W3) delta_t = sum of the loss terms t..t+k-1 that reach t
+        if j == k - 1:
+            break
+        # (W2) delta^{(t+j+1)}_t = phi'(a_t) * W_hh^T delta^{(t+j+1)}_{t+1}, all t at once
+        E = (E[1:].reshape(-1, H) @ W_hh).reshape(T - j - 1, B, H) * dphi[: T - j - 1]
+    return deltas
