@@ -41,11 +41,11 @@ def loss_and_dys(
     if loss == "mse":
         # Padded targets are replaced by y itself, so their residual is exactly 0.
         residual = ys - np.where(live[..., None], targets, ys)
-        value = 0.5 * float(np.sum(w * residual * residual))
-        return value, w * residual  # (L2) dl/dy = y - z
+        value = 0.5 * float(np.sum(w * residual * residual))  # (4) with l = |y - z|^2 / 2
+        return value, w * residual  # (5) dL/dy_t = w_t (y_t - z_t)
     classes = np.where(live, targets, 0)  # padding may hold -1: read class 0 instead
     log_p = _log_softmax(ys)
     log_p_c = np.take_along_axis(log_p, classes[..., None], axis=-1)[..., 0]
-    value = -float(np.sum(weights * log_p_c))
+    value = -float(np.sum(weights * log_p_c))  # (4) with l = logsumexp(y) - y_c
     onehot = np.arange(ys.shape[-1]) == classes[..., None]
-    return value, w * (np.exp(log_p) - onehot)  # (L3) dl/dy = softmax(y) - e_c
+    return value, w * (np.exp(log_p) - onehot)  # (5) dL/dy_t = w_t (softmax(y_t) - e_c)
