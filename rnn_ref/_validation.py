@@ -2,8 +2,9 @@
 
 Every message has the form ``"<argument>: expected <what>, got <what came>"`` so that a
 user sees which argument is wrong without reading a NumPy traceback (spec sections 4, 5).
-Nothing here writes into an argument: conversions make new arrays or return the input
-unchanged when it is already float64.
+Nothing here writes into an argument, and every array a check returns is a fresh copy,
+never the caller's own array: a result or a cache that kept a reference to an argument
+would change if the caller later edited that argument in place.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .containers import Params, Spec
+from .containers import ACTIVATIONS, Params, Spec, _check_name
 
 
 def _describe(value: object) -> str:
@@ -23,32 +24,37 @@ def _describe(value: object) -> str:
 
 
 def as_array(value: object, name: str, *, integer: bool = False) -> np.ndarray:
-    """Convert an array-like to float64 (or, with ``integer``, check an integer dtype).
+    """A float64 copy of an array-like (or, with ``integer``, a copy of integer class ids).
 
-    Raises ``TypeError`` for bool, complex, object and string data, and for a float
-    array where class ids (integers) are expected.
+    The result is always a new array, also when ``value`` is already float64, so that
+    nothing computed from it can alias the caller's array.
+
+    Raises ``TypeError`` for None, bool, complex, object and string data, and for a float
+    array where class ids (integers) are expected; ``ValueError`` for ragged nested lists.
     """
     if value is None:
         raise TypeError(f"{name}: expected an array, got None")
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as error:  # ragged nested lists, for one
-        raise ValueError(f"{name}: expected a rectangular numeric array, got {error}") from None
+        raise ValueError(
+            f"{name}: expected a rectangular array of real numbers, got a ragged or "
+            f"non-numeric nested sequence ({error})"
+        ) from None
     kind = array.dtype.kind
     if integer:
         if kind not in "iu":
             raise TypeError(
-                f"{name}: expected integer class ids, got an array of dtype {array.dtype}"
+                f"{name}: expected integer class ids (an integer dtype), got an array of "
+                f"dtype {array.dtype}"
             )
-        return array
+        return array.copy()
     if kind not in "iuf":
         raise TypeError(
             f"{name}: expected a real integer or floating array, got an array of dtype "
             f"{array.dtype}"
         )
-    # astype(copy=False) returns the argument itself when it is already float64; the
-    # code never writes into it, so no argument is mutated.
-    return array.astype(np.float64, copy=False)
+    return array.astype(np.float64)  # astype copies by default, also from float64
 
 
 def check_ndim(array: np.ndarray, name: str, ndim: int, layout: str) -> None:
@@ -63,10 +69,14 @@ def check_ndim(array: np.ndarray, name: str, ndim: int, layout: str) -> None:
         )
 
 
-def check_shape(array: np.ndarray, name: str, expected: tuple[int, ...], layout: str) -> None:
+def check_shape(
+    array: np.ndarray, name: str, expected: tuple[int, ...], layout: str, origin: str = ""
+) -> None:
+    """Check rank, sizes >= 1 and the exact shape; ``origin`` says where the sizes came from."""
     check_ndim(array, name, len(expected), layout)
     if array.shape != expected:
-        raise ValueError(f"{name}: expected shape {layout} = {expected}, got {array.shape}")
+        source = f" ({origin})" if origin else ""
+        raise ValueError(f"{name}: expected shape {layout} = {expected}{source}, got {array.shape}")
 
 
 def check_finite(array: np.ndarray, name: str, mask: np.ndarray | None = None) -> None:
@@ -85,9 +95,11 @@ def check_spec(spec: object) -> Spec:
     return spec
 
 
-def check_activation(activation: object) -> str:
-    # Spec already knows the rules for names; reuse them so that there is one list.
-    return Spec(activation=activation).activation  # type: ignore[arg-type]
+def check_activation(activation: object, name: str = "activation") -> str:
+    # The same rule and list as Spec uses, but the message names this argument, not
+    # ``spec.activation``.
+    _check_name(name, activation, ACTIVATIONS)
+    return activation  # type: ignore[return-value]
 
 
 def check_params(params: object) -> Params:
@@ -100,12 +112,13 @@ def check_params(params: object) -> Params:
     check_shape(arrays["W_hh"], "params.W_hh", (H, H), "(H, H)")
     check_ndim(arrays["W_xh"], "params.W_xh", 2, "(H, D)")
     D = arrays["W_xh"].shape[1]
-    check_shape(arrays["W_xh"], "params.W_xh", (H, D), "(H, D)")
-    check_shape(arrays["b_h"], "params.b_h", (H,), "(H,)")
+    from_W_hh = "H from params.W_hh"
+    check_shape(arrays["W_xh"], "params.W_xh", (H, D), "(H, D)", from_W_hh)
+    check_shape(arrays["b_h"], "params.b_h", (H,), "(H,)", from_W_hh)
     check_ndim(arrays["W_hy"], "params.W_hy", 2, "(O, H)")
     O = arrays["W_hy"].shape[0]
-    check_shape(arrays["W_hy"], "params.W_hy", (O, H), "(O, H)")
-    check_shape(arrays["b_y"], "params.b_y", (O,), "(O,)")
+    check_shape(arrays["W_hy"], "params.W_hy", (O, H), "(O, H)", from_W_hh)
+    check_shape(arrays["b_y"], "params.b_y", (O,), "(O,)", "O from params.W_hy")
     for name, array in arrays.items():
         check_finite(array, f"params.{name}")
     return Params(**arrays)
@@ -139,7 +152,7 @@ def check_inputs(
         h0 = np.zeros((B, sizes.H))
     else:
         h0 = as_array(h0, "h0")
-        check_shape(h0, "h0", (B, sizes.H), "(B, H)")
+        check_shape(h0, "h0", (B, sizes.H), "(B, H)", "B from xs, H from params.W_hh")
         check_finite(h0, "h0")
     return params, xs, h0, sizes
 
@@ -149,7 +162,7 @@ def check_weights(weights: object, sizes: Sizes) -> np.ndarray:
     if weights is None:
         return np.ones((sizes.T, sizes.B))
     weights = as_array(weights, "weights")
-    check_shape(weights, "weights", (sizes.T, sizes.B), "(T, B)")
+    check_shape(weights, "weights", (sizes.T, sizes.B), "(T, B)", "T, B from xs")
     check_finite(weights, "weights")
     if (weights < 0).any():
         index = tuple(int(i) for i in np.argwhere(weights < 0)[0])
@@ -165,11 +178,17 @@ def check_targets(targets: object, loss: str, weights: np.ndarray, sizes: Sizes)
     live = weights > 0
     if loss == "mse":
         targets = as_array(targets, "targets")
-        check_shape(targets, "targets", (sizes.T, sizes.B, sizes.O), "(T, B, O)")
+        check_shape(
+            targets,
+            "targets",
+            (sizes.T, sizes.B, sizes.O),
+            "(T, B, O)",
+            "T, B from xs, O from params.W_hy",
+        )
         check_finite(targets, "targets", mask=np.broadcast_to(live[..., None], targets.shape))
         return targets
     targets = as_array(targets, "targets", integer=True)
-    check_shape(targets, "targets", (sizes.T, sizes.B), "(T, B) of class ids")
+    check_shape(targets, "targets", (sizes.T, sizes.B), "(T, B) of class ids", "T, B from xs")
     out_of_range = live & ((targets < 0) | (targets >= sizes.O))
     if out_of_range.any():
         index = tuple(int(i) for i in np.argwhere(out_of_range)[0])
