@@ -1,0 +1,253 @@
+"""The ``rnn-ref`` console command.
+
+    rnn-ref explain                          # T=3, B=1, D=2, H=3, O=2, seed 0, full BPTT
+    rnn-ref explain -T 4 --truncation 2 --mode chunk --loss softmax_ce
+    python -m rnn_ref explain --help         # the same, without the console script
+
+Output goes to stdout and nothing else goes there; errors go to stderr. Exit status: 0 on
+success, 2 for bad usage (argparse) or a ``ValueError``/``TypeError`` from rnn_ref (one
+line, no traceback), 1 when stdout is closed early (``rnn-ref explain | head -3``), as
+Python's own recipe for SIGPIPE does.
+
+Adding a command: write ``_add_<name>(subparsers)``, which builds its parser and sets
+``run`` to a function of the parsed arguments that returns the exit status, and append it
+to ``_COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .containers import ACTIVATIONS, LOSSES, TRUNCATION_MODES
+from .explain import H0_CHOICES, MAX_PRECISION, WEIGHT_CHOICES, ExplainConfig, explain
+from .initialise import SCHEMES
+
+PROG = "rnn-ref"
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show each option's default, and keep the line breaks of descriptions and epilogs."""
+
+
+def _integer(minimum: int, maximum: int | None = None):
+    """An argparse ``type`` for an integer in [minimum, maximum]; its errors exit 2."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+            raise argparse.ArgumentTypeError(f"expected an integer {bound}, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # what argparse calls the type in "invalid integer value"
+    return parse
+
+
+def _truncation(text: str) -> int | None:
+    """``full`` (None) or an integer k >= 1."""
+    if text == "full":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'full' or an integer k >= 1, got {text!r}")
+    return value
+
+
+_EXPLAIN_EPILOG = """\
+The case is drawn from the seed alone: one np.random.default_rng(SEED) draws W_xh, W_hh,
+W_hy (as rnn_ref.init_params does; the biases are zero), then xs ~ U(-1, 1) of shape
+(T, B, D), then the targets (mse: z ~ U(-1, 1) of shape (T, B, O); softmax_ce: class ids
+rng.integers(0, O, size=(T, B))), then h0 ~ U(-1, 1) of shape (B, H) with --h0 random.
+
+Every number is computed step by step with rnn_ref.step_forward / rnn_ref.step_backward
+(one loss term at a time under window truncation); the last line compares the sums with
+rnn_ref.gradients.
+
+examples:
+  rnn-ref explain
+  rnn-ref explain -T 4 --truncation 2                 # window(2)
+  rnn-ref explain -T 4 --truncation 2 --mode chunk    # chunk(2)
+  rnn-ref explain --loss softmax_ce --weights last -O 3
+"""
+
+
+def _add_explain(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="print every forward and backward value of a tiny network, step by step",
+        description=(
+            "Print every forward value and every step of backpropagation through time for a\n"
+            "tiny Elman RNN, so that a hand computation can be compared line by line."
+        ),
+        epilog=_EXPLAIN_EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+    default = ExplainConfig()
+    sizes = parser.add_argument_group("sizes")
+    positive = _integer(1)
+    sizes.add_argument(
+        "-T",
+        "--steps",
+        type=positive,
+        default=default.steps,
+        metavar="T",
+        help="number of time steps T",
+    )
+    sizes.add_argument(
+        "-B",
+        "--batch",
+        type=positive,
+        default=default.batch,
+        metavar="B",
+        help="number of sequences B",
+    )
+    sizes.add_argument(
+        "-D",
+        "--inputs",
+        type=positive,
+        default=default.inputs,
+        metavar="D",
+        help="number of inputs D",
+    )
+    sizes.add_argument(
+        "-H",
+        "--hidden",
+        type=positive,
+        default=default.hidden,
+        metavar="H",
+        help="number of hidden units H",
+    )
+    sizes.add_argument(
+        "-O",
+        "--outputs",
+        type=positive,
+        default=default.outputs,
+        metavar="O",
+        help="number of outputs O (classes for softmax_ce)",
+    )
+    model = parser.add_argument_group("model and loss")
+    model.add_argument(
+        "--activation", choices=ACTIVATIONS, default=default.activation, help="the activation phi"
+    )
+    model.add_argument(
+        "--loss",
+        choices=LOSSES,
+        default=default.loss,
+        help="mse: 1/2 |y - z|^2; softmax_ce: logsumexp(y) - y[c]",
+    )
+    model.add_argument(
+        "--truncation",
+        type=_truncation,
+        default="full",  # argparse passes a string default through _truncation: None
+        metavar="K",
+        help="'full' for full BPTT, or k >= 1 for window(k) or chunk(k), see --mode",
+    )
+    model.add_argument(
+        "--mode",
+        choices=TRUNCATION_MODES,
+        default=default.mode,
+        help="window: every loss term sees its k most recent transitions; "
+        "chunk: the time axis is cut into chunks of k (ignored without "
+        "--truncation)",
+    )
+    model.add_argument(
+        "--weights",
+        choices=WEIGHT_CHOICES,
+        default=default.weights,
+        help="loss weights: all ones (many-to-many) or the last step only (many-to-one)",
+    )
+    data = parser.add_argument_group("data and printing")
+    data.add_argument(
+        "--seed",
+        type=_integer(0),
+        default=default.seed,
+        help="seed of the one np.random.default_rng that draws everything",
+    )
+    data.add_argument(
+        "--init", choices=SCHEMES, default=default.init, help="rnn_ref.init_params scheme"
+    )
+    data.add_argument(
+        "--h0",
+        choices=H0_CHOICES,
+        default=default.h0,
+        help="initial state: zeros, or drawn from U(-1, 1)",
+    )
+    data.add_argument(
+        "--precision",
+        type=_integer(1, MAX_PRECISION),
+        default=default.precision,
+        metavar="DIGITS",
+        help="decimals printed (sums always use full float64 values)",
+    )
+    parser.set_defaults(run=_run_explain)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    config = ExplainConfig(
+        steps=args.steps,
+        batch=args.batch,
+        inputs=args.inputs,
+        hidden=args.hidden,
+        outputs=args.outputs,
+        seed=args.seed,
+        activation=args.activation,
+        loss=args.loss,
+        truncation=args.truncation,
+        mode=args.mode,
+        init=args.init,
+        h0=args.h0,
+        weights=args.weights,
+        precision=args.precision,
+    )
+    sys.stdout.write(explain(config))
+    return 0
+
+
+_COMMANDS = (_add_explain,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``rnn-ref`` with one subparser per entry of ``_COMMANDS``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="rnn-ref: a reference Elman RNN with exact and truncated BPTT.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in _COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``rnn-ref`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.run(args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here at the latest
+    except BrokenPipeError:
+        # The reader went away (``| head``). Point stdout at devnull so that the flush at
+        # interpreter exit does not print a second BrokenPipeError, and exit quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except (ValueError, TypeError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
