@@ -10,6 +10,8 @@ would change if the caller later edited that argument in place.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,10 +26,11 @@ def _describe(value: object) -> str:
 
 
 def as_array(value: object, name: str, *, integer: bool = False) -> np.ndarray:
-    """A float64 copy of an array-like (or, with ``integer``, a copy of integer class ids).
+    """An array-like as float64 (or, with ``integer``, as integer class ids).
 
-    The result is always a new array, also when ``value`` is already float64, so that
-    nothing computed from it can alias the caller's array.
+    A float64 array comes back as it is, not copied: the library never writes into its
+    arguments, and the arrays it returns are new. Whatever keeps an argument beyond the
+    call (the cache of ``step_forward``) copies it itself.
 
     Raises ``TypeError`` for None, bool, complex, object and string data, and for a float
     array where class ids (integers) are expected; ``ValueError`` for ragged nested lists.
@@ -48,13 +51,13 @@ def as_array(value: object, name: str, *, integer: bool = False) -> np.ndarray:
                 f"{name}: expected integer class ids (an integer dtype), got an array of "
                 f"dtype {array.dtype}"
             )
-        return array.copy()
+        return array
     if kind not in "iuf":
         raise TypeError(
             f"{name}: expected a real integer or floating array, got an array of dtype "
             f"{array.dtype}"
         )
-    return array.astype(np.float64)  # astype copies by default, also from float64
+    return array.astype(np.float64, copy=False)
 
 
 def check_ndim(array: np.ndarray, name: str, ndim: int, layout: str) -> None:
@@ -209,3 +212,22 @@ def check_integer(value: object, name: str, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
     return int(value)
+
+
+@contextmanager
+def no_overflow(function: str) -> Iterator[None]:
+    """Raise a clear error where float64 overflows, instead of computing on with inf or NaN.
+
+    Inputs are checked to be finite, but finite values can still be too large (weights of
+    1e300): NumPy would only warn and the results would silently hold inf or NaN.
+    Underflow (exp(-1000) = 0) is harmless and stays quiet. Use it as a decorator of a
+    public function or as a ``with`` block.
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            yield
+    except FloatingPointError as error:
+        raise FloatingPointError(
+            f"{function}: expected the float64 computation to stay finite, got '{error}': "
+            "the inputs are finite but too large; scale params, xs or h0 down"
+        ) from None

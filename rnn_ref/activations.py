@@ -45,4 +45,6 @@ def phi_prime(h: np.ndarray, activation: str) -> np.ndarray:
         return 1.0 - h * h
     if activation == "sigmoid":
         return h * (1.0 - h)
-    return (h > 0).astype(h.dtype)
+    if activation == "relu":
+        return (h > 0).astype(h.dtype)
+    raise ValueError(f"activation: expected one of 'tanh', 'sigmoid', 'relu', got {activation!r}")

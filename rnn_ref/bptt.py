@@ -41,9 +41,11 @@ def _states(params: Params, xs: np.ndarray, h0: np.ndarray, activation: str) -> 
 def _read_out(params: Params, hs: np.ndarray) -> np.ndarray:
     """ys of shape (T, B, O): equation (3), y_t = W_hy h_t + b_y, one product for all t."""
     T, B, _ = hs[1:].shape
+    # (3) y_t = W_hy h_t + b_y for every t in one product
     return (_rows(hs[1:]) @ params.W_hy.T).reshape(T, B, -1) + params.b_y
 
 
+@v.no_overflow("forward")
 def forward(
     params: Params, xs: np.ndarray, h0: np.ndarray | None = None, *, activation: str = "tanh"
 ) -> Trajectory:
@@ -75,6 +77,7 @@ def _prepare(params, xs, targets, spec, h0, weights):
     return spec, params, xs, targets, h0, weights
 
 
+@v.no_overflow("loss")
 def loss(
     params: Params,
     xs: np.ndarray,
@@ -106,6 +109,7 @@ def loss(
     return value
 
 
+@v.no_overflow("gradients")
 def gradients(
     params: Params,
     xs: np.ndarray,

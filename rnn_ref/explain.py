@@ -227,7 +227,7 @@ def _loss_and_dy(
     """(4) w_t * l(y_t, z_t) per sequence and (5) dL/dy_t, written out for one step."""
     if loss == "mse":
         residual = y - target
-        # (4) w_t * 1/2 |y_t - z_t|^2;  (5) dL/dy_t = w_t (y_t - z_t)
+        # eq. (4) w_t * 1/2 |y_t - z_t|^2;  eq. (5) dL/dy_t = w_t (y_t - z_t)
         return w * 0.5 * np.sum(residual * residual, axis=-1), w[:, None] * residual
     # log softmax, shifted by the maximum so that exp never overflows
     shifted = y - y.max(axis=-1, keepdims=True)
@@ -235,7 +235,7 @@ def _loss_and_dy(
     rows = np.arange(y.shape[0])
     onehot = np.zeros_like(y)
     onehot[rows, target] = 1.0
-    # (4) w_t * (logsumexp(y_t) - y_t[c]);  (5) dL/dy_t = w_t (softmax(y_t) - e_c)
+    # eq. (4) w_t * (logsumexp(y_t) - y_t[c]);  eq. (5) dL/dy_t = w_t (softmax(y_t) - e_c)
     return -w * log_p[rows, target], w[:, None] * (np.exp(log_p) - onehot)
 
 
@@ -327,10 +327,9 @@ def _forward(out: _Text, case: Case) -> list[_Step]:
     total = 0.0
     for t in range(1, T + 1):
         x = case.xs[t - 1]
-        # (1) a_t, printed; step_forward computes it again inside, with h_t = phi(a_t).
-        a = x @ p.W_xh.T + h_prev @ p.W_hh.T + p.b_h
         h, cache = step_forward(p, x, h_prev, spec.activation)
-        y = h @ p.W_hy.T + p.b_y  # (3)
+        a = cache.a_t
+        y = h @ p.W_hy.T + p.b_y  # eq. (3)
         terms, dy = _loss_and_dy(y, case.targets[t - 1], case.weights[t - 1], spec.loss)
         steps.append(_Step(a=a, h=h, y=y, terms=terms, dy=dy, cache=cache))
         h_prev = h
@@ -385,13 +384,13 @@ def _backward(out: _Text, case: Case, steps: list[_Step]) -> _Totals:
             out.rows(f"(5) dL/dy_{t} = w_{t} (y_{t} - z_{t})", s.dy)
         else:
             out.rows(f"(5) dL/dy_{t} = w_{t} (softmax(y_{t}) - e_{{c_{t}}})", s.dy)
-        from_out = s.dy @ p.W_hy  # (8), read-out part: W_hy^T dy_t
+        from_out = s.dy @ p.W_hy  # eq. (8), read-out part: W_hy^T dy_t
         out.rows(f"(8) from the read-out: W_hy^T dL/dy_{t}", from_out)
         if window:
             carried = _show_window_carry(out, T, k, t, pending, zero)
         else:
             _show_carry(out, T, k, t, carried)
-        dh = from_out + carried  # (8) dL/dh_t
+        dh = from_out + carried  # eq. (8) dL/dh_t
         dphi = phi_prime(s.h, spec.activation)
         out.rows(f"(8) dL/dh_{t} = read-out + carried", dh)
         out.rows(f"    phi'(a_{t}) = {_PHI_PRIME[spec.activation].format(t=t)}", dphi)
@@ -404,7 +403,7 @@ def _backward(out: _Text, case: Case, steps: list[_Step]) -> _Totals:
         else:
             dx, dh_prev, g = step_backward(dh, s.cache)
             grads = (g.W_xh, g.W_hh, g.b_h)
-            # (C1) when h_{t-1} enters a chunk it is held constant: nothing flows into it.
+            # eq. (C1) when h_{t-1} enters a chunk it is held constant: nothing flows into it.
             enters_chunk = k is not None and t > 1 and (t - 1) % k == 0
             carried = zero if enters_chunk else dh_prev
         _show_contributions(out, t, s, dx, grads, totals)
@@ -483,8 +482,8 @@ def _show_contributions(
 ) -> None:
     """Print step t's part of every gradient, (6), (7), (10)-(13), and add it to ``totals``."""
     dW_xh, dW_hh, db_h = grads
-    dW_hy = s.dy.T @ s.h  # (6) dy_t h_t^T, summed over the batch
-    db_y = s.dy.sum(axis=0)  # (7) dy_t
+    dW_hy = s.dy.T @ s.h  # eq. (6) dy_t h_t^T, summed over the batch
+    db_y = s.dy.sum(axis=0)  # eq. (7) dy_t
     out.array(f"(10) dW_xh += delta_{t} x_{t}^T", dW_xh)
     out.array(f"(11) dW_hh += delta_{t} h_{t - 1}^T", dW_hh)
     out.array(f"(12) db_h  += delta_{t}", db_h)

@@ -25,12 +25,13 @@ class StepCache:
     """What ``step_backward`` needs from ``step_forward``.
 
     Attributes:
-        x_t: (B, D) input. h_prev: (B, H) state h_{t-1}. h_t: (B, H) new state.
-        W_xh: (H, D). W_hh: (H, H). activation: the name of phi.
+        x_t: (B, D) input. h_prev: (B, H) state h_{t-1}. a_t: (B, H) pre-activation.
+        h_t: (B, H) new state. W_xh: (H, D). W_hh: (H, H). activation: the name of phi.
     """
 
     x_t: np.ndarray
     h_prev: np.ndarray
+    a_t: np.ndarray
     h_t: np.ndarray
     W_xh: np.ndarray
     W_hh: np.ndarray
@@ -39,17 +40,21 @@ class StepCache:
 
 @dataclass(frozen=True, eq=False)
 class StepGradients:
-    """One transition's contribution to the parameter gradients.
+    """One transition's contribution to the gradients, named by what they differentiate.
 
     Attributes:
-        W_xh: (H, D) delta_t x_t^T. W_hh: (H, H) delta_t h_{t-1}^T. b_h: (H,) delta_t.
+        a_t: (B, H) delta_t = dL/da_t, the gradient at the pre-activation.
+        W_xh: (H, D) delta_t x_t^T. W_hh: (H, H) delta_t h_{t-1}^T.
+        b_h: (H,) delta_t, summed over the batch.
     """
 
+    a_t: np.ndarray
     W_xh: np.ndarray
     W_hh: np.ndarray
     b_h: np.ndarray
 
 
+@v.no_overflow("step_forward")
 def step_forward(
     params: Params, x_t: np.ndarray, h_prev: np.ndarray, activation: str = "tanh"
 ) -> tuple[np.ndarray, StepCache]:
@@ -79,9 +84,14 @@ def step_forward(
 
     a_t = x_t @ params.W_xh.T + h_prev @ params.W_hh.T + params.b_h  # (1)
     h_t = phi(a_t, activation)  # (2)
-    return h_t, StepCache(x_t, h_prev, h_t, params.W_xh, params.W_hh, activation)
+    # The cache keeps copies: a caller who resets the returned state or edits an input in
+    # place (an optimiser step) before step_backward must not change what it reads.
+    copies = (a.copy() for a in (x_t, h_prev, a_t, h_t, params.W_xh, params.W_hh))
+    cache = StepCache(*copies, activation=activation)
+    return h_t, cache
 
 
+@v.no_overflow("step_backward")
 def step_backward(
     dh_t: np.ndarray, cache: StepCache
 ) -> tuple[np.ndarray, np.ndarray, StepGradients]:
@@ -98,22 +108,43 @@ def step_backward(
 
     Returns:
         dx_t (B, D); dh_prev (B, H), the part of dL/dh_{t-1} that flows through this
-        transition; and this step's ``StepGradients``.
+        transition; and this step's ``StepGradients`` (delta_t itself is its ``a_t``).
     """
     if not isinstance(cache, StepCache):
         raise TypeError(
             f"cache: expected the StepCache of step_forward, got {type(cache).__name__}"
         )
+    activation = v.check_activation(cache.activation, "cache.activation")
+    _check_cache(cache)
     dh_t = v.as_array(dh_t, "dh_t")
     v.check_shape(dh_t, "dh_t", cache.h_t.shape, "(B, H)")
     v.check_finite(dh_t, "dh_t")
 
-    delta = phi_prime(cache.h_t, cache.activation) * dh_t  # (9) delta_t = phi'(a_t) * dL/dh_t
+    delta = phi_prime(cache.h_t, activation) * dh_t  # (9) delta_t = phi'(a_t) * dL/dh_t
     dx_t = delta @ cache.W_xh  # (13) dL/dx_t = W_xh^T delta_t
     dh_prev = delta @ cache.W_hh  # (8) carried term W_hh^T delta_t, into dL/dh_{t-1}
     grads = StepGradients(
+        a_t=delta,
         W_xh=delta.T @ cache.x_t,  # (10) delta_t x_t^T
         W_hh=delta.T @ cache.h_prev,  # (11) delta_t h_{t-1}^T
         b_h=delta.sum(axis=0),  # (12) delta_t
     )
     return dx_t, dh_prev, grads
+
+
+def _check_cache(cache: StepCache) -> None:
+    """A hand-built cache must be consistent, or the gradients would come out misshapen."""
+    B, H = np.shape(cache.h_t)
+    D = np.shape(cache.x_t)[-1]
+    expected = {
+        "cache.x_t": ((B, D), np.shape(cache.x_t)),
+        "cache.h_prev": ((B, H), np.shape(cache.h_prev)),
+        "cache.a_t": ((B, H), np.shape(cache.a_t)),
+        "cache.W_xh": ((H, D), np.shape(cache.W_xh)),
+        "cache.W_hh": ((H, H), np.shape(cache.W_hh)),
+    }
+    for name, (want, got) in expected.items():
+        if want != got:
+            raise ValueError(
+                f"{name}: expected shape {want} to match cache.h_t {(B, H)}, got {got}"
+            )

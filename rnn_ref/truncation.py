@@ -81,18 +81,18 @@ def _window_deltas(
 ) -> np.ndarray:
     """window(k): every loss term goes back through its own k most recent transitions.
 
-    ``E[m]`` holds $\\delta^{(m+j)}_m$: the delta at transition m of the loss term j steps
-    later. Moving every loss term back one transition is one product over all of them.
+    At depth j, ``E[t-1]`` holds $\\delta^{(t+j)}_t$: the delta at transition t of the loss
+    term j steps later, for t = 1..T-j. Moving every loss term back one transition is one
+    product over all of them. Writes into dh_out.
     """
     T, B, H = dh_out.shape
     dphi = phi_prime(hs[1:], activation)  # (T, B, H), needed at every depth
-    deltas = np.zeros_like(dh_out)
-    # (W1) depth 0: each loss term's own transition
-    E = dh_out * dphi
-    for j in range(k):
-        deltas[: T - j] += E  # (W3) delta_t = sum of the loss terms t..t+k-1 that reach t
-        if j == k - 1:
-            break
-        # (W2) delta^{(t+j+1)}_t = phi'(a_t) * W_hh^T delta^{(t+j+1)}_{t+1}, all t at once
-        E = (E[1:].reshape(-1, H) @ W_hh).reshape(T - j - 1, B, H) * dphi[: T - j - 1]
+    E = dh_out
+    E *= dphi  # (W1) depth 0: delta^{(t)}_t = phi'(a_t) * W_hy^T dy_t
+    deltas = E.copy()  # (W3), the terms of depth 0
+    for j in range(1, k):
+        # (W2) delta^{(t+j)}_t = phi'(a_t) * W_hh^T delta^{(t+j)}_{t+1}, for all t at once
+        E = (E[1:].reshape(-1, H) @ W_hh).reshape(T - j, B, H)
+        E *= dphi[: T - j]
+        deltas[: T - j] += E  # (W3) delta_t = the sum over the loss terms t..t+k-1
     return deltas

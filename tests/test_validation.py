@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -664,6 +665,20 @@ OTHER_CASES = [
         lit("dh_t: expected a real integer or floating array", "complex128"),
         id="step_backward-dh_t-complex",
     ),
+    pytest.param(
+        lambda: rnn_ref.step_backward(np.ones((B, H)), replace(_cache(), activation="gelu")),
+        ValueError,
+        lit("cache.activation: expected one of 'tanh', 'sigmoid', 'relu', got 'gelu'"),
+        id="step_backward-cache-activation-unknown",
+    ),
+    pytest.param(
+        lambda: rnn_ref.step_backward(
+            np.ones((B, H)), replace(_cache(), W_hh=np.ones((H + 1, H + 1)))
+        ),
+        ValueError,
+        lit(f"cache.W_hh: expected shape {(H, H)} to match cache.h_t {(B, H)}"),
+        id="step_backward-cache-W_hh-inconsistent",
+    ),
     # init_params
     pytest.param(
         lambda: rnn_ref.init_params(0, H, O),
@@ -903,3 +918,34 @@ def test_read_only_and_broadcast_inputs_are_accepted():
     got = call("gradients", args | frozen | {"weights": weights})
     want = call("gradients", args)
     np.testing.assert_array_equal(got.params.W_hh, want.params.W_hh)
+
+
+# Finite but too large: float64 overflows inside the computation. That must be a clear
+# error, never an inf or NaN in the results (NumPy alone would only warn).
+def _huge_case():
+    params = replace(good_params(), W_xh=np.full((H, D), 1e300))
+    xs = np.full((2, B, D), 1e10)
+    return params, xs, np.zeros((2, B, O))
+
+
+@pytest.mark.parametrize(
+    "call, function",
+    [
+        (lambda p, xs, z: rnn_ref.forward(p, xs, activation="relu"), "forward"),
+        (lambda p, xs, z: rnn_ref.loss(p, xs, z), "loss"),
+        (lambda p, xs, z: rnn_ref.gradients(p, xs, z, rnn_ref.Spec(truncation=1)), "gradients"),
+        (lambda p, xs, z: rnn_ref.step_forward(p, xs[0], np.zeros((B, H))), "step_forward"),
+    ],
+    ids=["forward", "loss", "gradients", "step_forward"],
+)
+def test_overflow_is_an_error_that_names_the_function(call, function):
+    params, xs, targets = _huge_case()
+    with pytest.raises(FloatingPointError, match=lit(f"{function}: expected the float64")):
+        call(params, xs, targets)
+
+
+def test_step_backward_overflow_is_an_error():
+    _, cache = rnn_ref.step_forward(good_params(), np.ones((B, D)), np.zeros((B, H)))
+    cache = replace(cache, W_hh=np.full((H, H), 1e300))
+    with pytest.raises(FloatingPointError, match=lit("step_backward: expected the float64")):
+        rnn_ref.step_backward(np.full((B, H), 1e300), cache)
