@@ -3,7 +3,8 @@
     python bench/modes.py                      # T=100, B=32, D=32, H=128, O=32, k=8
     python bench/modes.py --shape 200 64 64 256 64 --k 8 --repeats 11 --json out.json
 
-Each mode is timed as the median of ``--repeats`` calls after one warm-up call; peak
+Each mode is timed as the median of ``--repeats`` calls after one warm-up call, the modes
+taking turns; peak
 memory is the tracemalloc peak of one call (NumPy reports its buffers to tracemalloc),
 printed next to the size of the stored states hs, (T+1) * B * H float64 numbers.
 Absolute times depend on the machine and its load: compare the modes within one run.
@@ -35,26 +36,30 @@ def measure(shape: tuple[int, int, int, int, int], k: int, repeats: int) -> list
         f"chunk({k})": rnn_ref.Spec(truncation=k, truncation_mode="chunk"),
     }
     hs_bytes = (T + 1) * B * H * 8
+
+    def call(spec: rnn_ref.Spec) -> rnn_ref.Gradients:
+        return rnn_ref.gradients(params, xs, targets, spec)
+
+    for spec in specs.values():
+        call(spec)  # warm-up: BLAS threads, caches
+    # Round-robin: each repeat times every mode once, so that a slow spell of this shared
+    # machine falls on all modes alike instead of on whichever ran first.
+    times: dict[str, list[float]] = {name: [] for name in specs}
+    for _ in range(repeats):
+        for name, spec in specs.items():
+            start = time.perf_counter()
+            call(spec)
+            times[name].append(time.perf_counter() - start)
     rows = []
     for name, spec in specs.items():
-
-        def call(spec: rnn_ref.Spec = spec) -> rnn_ref.Gradients:
-            return rnn_ref.gradients(params, xs, targets, spec)
-
-        call()  # warm-up: BLAS threads, caches
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
         tracemalloc.start()
-        call()
+        call(spec)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rows.append(
             {
                 "mode": name,
-                "median_ms": 1e3 * statistics.median(times),
+                "median_ms": 1e3 * statistics.median(times[name]),
                 "peak_MiB": peak / 2**20,
                 "peak_over_hs": peak / hs_bytes,
             }
