@@ -1,0 +1,408 @@
+"""The JAX twin of ``rnn_ref``: the same model, loss and truncations, by ``jax.grad``.
+
+The twin is written from SPEC.md alone. It imports the containers ``Params``, ``Spec`` and
+``Gradients`` from ``rnn_ref`` and none of its math. Its first part, ``surrogate``, is the
+whole model and fits on one screen:
+
+    a_t = W_xh x_t + W_hh h_{t-1} + b_h,   h_t = phi(a_t),   y_t = W_hy h_t + b_y      (spec 1)
+    L = sum_{t,b} w[t-1, b] l(y_{t,b}, z_{t,b})                                     (spec 2)
+
+and the truncated modes are the spec's surrogates (spec 3), with ``jax.lax.stop_gradient``
+on exactly the states the spec holds constant:
+
+- full: one ``lax.scan`` from the live h0, nothing held.
+- chunk(k): the same scan, but the state that enters transition t+1 is
+  ``stop_gradient(h_t)`` when t is a positive multiple of k.
+- window(k): the loss term at t unrolls transitions t-k+1..t (a second ``lax.scan``, over
+  depths, vectorised over t) from ``stop_gradient(h_{t-k})`` when t-k >= 1, from the live
+  h0 otherwise.
+
+``jax.grad`` of the surrogate is the gradient; its value equals L (truncation holds states
+constant, it does not change them), and the reported loss is L from the live states.
+
+Input checking is the reference's job: the twin converts its arguments to float64 (class ids
+to int64) and assumes they are valid, i.e. that ``rnn_ref.gradients`` would accept them. The
+tests only feed it such input.
+
+Compilation: fixed shape buckets
+--------------------------------
+Every distinct shape costs a compilation, and a Hypothesis suite draws hundreds of shapes.
+Measured on the project machine (2 cores, jax 0.10.2, CPU) for small problems (T <= 16,
+B <= 4, D, H, O <= 6), one ``gradients`` call per distinct shape:
+
+- eager (no ``jit``): ~1.9 s per call. ``lax.scan`` and every primitive under ``jax.grad``
+  are still compiled, per shape, op by op;
+- ``jit`` at the exact shape: ~0.8 s per call (50 shapes in 40 s), nearly all compilation;
+- ``jit`` on shape buckets (the choice here): each program compiles once, ~0.4 s, and
+  then every call costs ~0.6 ms (50 shapes x 18 specs in 6.7 s, of which 6.6 s were the
+  18 first compilations: 12 gradient programs and 6 loss programs).
+
+So the public functions pad every problem to a bucket, ``T -> max(16, 2^ceil(log2 T))``,
+``B -> max(4, ...)``, ``D, H, O -> max(8, ...)``, and run one compiled program per (bucket,
+activation, loss, number of window depths). k is data, not a static argument: full and
+chunk(k) share one program for every k, and window(k) unrolls ``max(16, 2^ceil(log2 k))``
+depths (at most the T bucket), so the whole small regime is one bucket and one program per
+(activation, loss, scan or window). A larger problem costs what its size costs: T = 100,
+B = 32, D = 32, H = 128, O = 32 takes ~40 ms (full, chunk) and ~0.4 s (window(8), whose
+unroll is 16 depths for each of the 128 padded terms) per call.
+
+The padding is exact: it changes no real entry of L or of any gradient in exact arithmetic
+(the floating-point results may differ from unpadded ones by a few ulps, the rounding of a
+reordered sum). Padded parameter entries may get nonzero gradients; they are discarded.
+
+- padded steps t > T and padded sequences b > B have weight 0, zero inputs and zero h0.
+  Sequences never mix and a state at step t only reaches loss terms at steps >= t, so the
+  padding adds terms 0 * l (l finite) to L and nothing to any real derivative.
+- a padded input column d > D has x = 0 and W_xh[:, d] = 0: it adds 0 to every a_t.
+- a padded hidden unit j > H has zero rows and columns in W_xh, W_hh, W_hy, b_h[j] = 0 and
+  h0[:, j] = 0. Its h_t[j] = phi(0) (0.5 for sigmoid) reaches nothing, because every weight
+  leaving it is 0, so the real a_t, y_t are unchanged; and dL/dh_t[j] = 0 (the weights
+  leaving it are 0), so delta_t[j] = 0 and it sends nothing back to the real units.
+- a padded output o > O has W_hy[o] = 0 and b_y[o] = 0 under mse (y = z = 0 there, a zero
+  residual), and b_y[o] = -1e300 under softmax_ce: exp(y_o - max y) underflows to exactly 0
+  for any |y| < 1e299, so logsumexp and softmax over the real outputs are unchanged and
+  dl/dy_o = softmax(y)_o = 0.
+- k is clipped to the bucket length Tp >= T: for every real term (t <= T), window(k) and
+  window(Tp) both start from the live h0 when k >= T, and chunk(Tp) cuts only at t = Tp,
+  which no real term reaches. Window unrolls ``depths`` >= min(k, T) transitions per term,
+  enough for every real term (a term at t needs min(k, t)).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402  (after x64 is on)
+import numpy as np  # noqa: E402
+from jax import lax  # noqa: E402
+from jax.scipy.special import logsumexp  # noqa: E402
+
+from rnn_ref.containers import Gradients, Params, Spec  # noqa: E402
+
+# ---------------------------------------------------------------------------------------
+# The model, the loss and the surrogates: a transcription of SPEC.md sections 1-3.
+
+
+class P(NamedTuple):
+    """The parameters as a JAX pytree: W_xh (H, D), W_hh (H, H), b_h (H,), W_hy (O, H), b_y (O,)."""
+
+    W_xh: jax.Array
+    W_hh: jax.Array
+    b_h: jax.Array
+    W_hy: jax.Array
+    b_y: jax.Array
+
+
+def _phi(a: jax.Array, activation: str) -> jax.Array:
+    """h = phi(a): tanh, sigmoid or relu. relu by ``where`` so that phi'(0) = 0 (spec 1)."""
+    if activation == "tanh":
+        return jnp.tanh(a)
+    if activation == "sigmoid":
+        return jax.nn.sigmoid(a)
+    return jnp.where(a > 0, a, 0.0)
+
+
+def _transition(p: P, h_prev: jax.Array, x_t: jax.Array, activation: str) -> jax.Array:
+    """h_t = phi(W_xh x_t + W_hh h_{t-1} + b_h) for row vectors h_prev (..., H), x_t (..., D)."""
+    return _phi(x_t @ p.W_xh.T + h_prev @ p.W_hh.T + p.b_h, activation)
+
+
+def _weighted_loss(
+    p: P, hs: jax.Array, targets: jax.Array, weights: jax.Array, loss: str
+) -> jax.Array:
+    """L = sum_{t,b} w[t,b] l(y_{t,b}, z_{t,b}), y = W_hy h + b_y, for hs (T, B, H).
+
+    Padding (w = 0) is never read: its targets are replaced *before* any arithmetic, so
+    that a NaN there reaches neither the value nor the gradient.
+    """
+    ys = hs @ p.W_hy.T + p.b_y  # (T, B, O)
+    live = weights > 0
+    if loss == "mse":
+        z = jnp.where(live[..., None], targets, 0.0)
+        l = 0.5 * jnp.sum((ys - z) ** 2, axis=-1)  # 1/2 ||y - z||^2
+    else:
+        c = jnp.where(live, targets, 0)
+        l = logsumexp(ys, axis=-1) - jnp.take_along_axis(ys, c[..., None], axis=-1)[..., 0]
+    return jnp.sum(weights * l)
+
+
+def _scan_states(p: P, xs: jax.Array, h0: jax.Array, held: jax.Array, activation: str) -> jax.Array:
+    """h_1..h_T, shape (T, B, H); the state h_t entering transition t+1 is
+    ``stop_gradient(h_t)`` where ``held[t]`` (t = 0..T-1; full: never)."""
+
+    def step(h, x_and_held):
+        x_t, held_t = x_and_held
+        h = jnp.where(held_t, lax.stop_gradient(h), h)
+        h = _transition(p, h, x_t, activation)
+        return h, h
+
+    return lax.scan(step, h0, (xs, held))[1]
+
+
+def _window_states(
+    p: P, xs: jax.Array, h0: jax.Array, k: jax.Array, depths: int, activation: str
+) -> jax.Array:
+    """The state each loss term sees under window(k), shape (T, B, H).
+
+    Term t unrolls transitions max(t-k, 0)+1..t from stop_gradient(h_{t-k}) if t-k >= 1,
+    else from the live h0. All terms are unrolled together: depth d = depths-1, ..., 0
+    applies transition m = t - d to term t when m > t-k and m >= 1 (else the term waits),
+    which needs depths >= min(k, T).
+    """
+    T = xs.shape[0]
+    hs = _scan_states(p, xs, h0, jnp.zeros(T, bool), activation)  # live h_1..h_T
+    t = jnp.arange(1, T + 1)
+    start = t - k  # term t starts from h_{t-k}
+    h_start = hs[jnp.clip(start - 1, 0, T - 1)]  # h_{t-k}, read only where t-k >= 1
+    g = jnp.where((start >= 1)[:, None, None], lax.stop_gradient(h_start), h0)
+
+    def depth(g, d):
+        m = t - d  # the transition applied to term t at this depth
+        x_m = xs[jnp.clip(m - 1, 0, T - 1)]
+        active = (m >= 1) & (m > start)
+        return jnp.where(active[:, None, None], _transition(p, g, x_m, activation), g), None
+
+    return lax.scan(depth, g, jnp.arange(depths - 1, -1, -1))[0]
+
+
+def surrogate(
+    p: P,
+    xs: jax.Array,
+    h0: jax.Array,
+    targets: jax.Array,
+    weights: jax.Array,
+    held: jax.Array,
+    k: jax.Array,
+    *,
+    activation: str,
+    loss: str,
+    depths: int,
+) -> jax.Array:
+    """The surrogate loss of spec 3; its ``jax.grad`` is the (truncated) gradient.
+
+    Shapes: xs (T, B, D), h0 (B, H), targets (T, B, O) floats or (T, B) class ids,
+    weights (T, B), held (T,) bool, k an integer scalar.
+
+    ``depths=0``: full (``held`` all False) or chunk(k) (``held[t] = t % k == 0, t > 0``).
+    ``depths>0``: window(k) for the scalar ``k``, unrolled over ``depths`` >= min(k, T)
+    depths. At the evaluation point the value is L: holding a state constant keeps it.
+    """
+    if depths:
+        seen = _window_states(p, xs, h0, k, depths, activation)
+    else:
+        seen = _scan_states(p, xs, h0, held, activation)
+    return _weighted_loss(p, seen, targets, weights, loss)
+
+
+def true_loss(
+    p: P,
+    xs: jax.Array,
+    h0: jax.Array,
+    targets: jax.Array,
+    weights: jax.Array,
+    *,
+    activation: str,
+    loss: str,
+) -> jax.Array:
+    """L of spec 2: the weighted loss of the live states, nothing held."""
+    hs = _scan_states(p, xs, h0, jnp.zeros(xs.shape[0], bool), activation)
+    return _weighted_loss(p, hs, targets, weights, loss)
+
+
+# ---------------------------------------------------------------------------------------
+# Shape buckets, the compiled programs and the public API.
+
+#: The smallest bucket per size; above it, sizes round up to a power of two.
+MIN_BUCKET = {"T": 16, "B": 4, "D": 8, "H": 8, "O": 8}
+
+#: b_y of a padded output under softmax_ce: exp(y_o - max y) underflows to exactly 0.
+_NO_CLASS = -1e300
+
+
+def bucket(n: int, minimum: int) -> int:
+    """The padded size of n: max(minimum, the smallest power of two >= n)."""
+    return max(minimum, 1 << (n - 1).bit_length())
+
+
+def _pad(a, shape: tuple[int, ...], value: float = 0.0, dtype: type = np.float64) -> np.ndarray:
+    """``a`` (any real array-like) in the leading corner of a ``shape`` array of ``value``."""
+    a = np.asarray(a, dtype=dtype)
+    out = np.full(shape, value, dtype=dtype)
+    out[tuple(slice(0, n) for n in a.shape)] = a
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One call's arguments converted to float64 (int64 class ids) and padded.
+
+    Attributes:
+        p, xs, h0, targets, weights, held, k: the arguments of ``surrogate``, padded to
+            ``padded`` = (Tp, Bp, Dp, Hp, Op): xs (Tp, Bp, Dp), h0 (Bp, Hp), targets
+            (Tp, Bp, Op) or (Tp, Bp), weights (Tp, Bp), held (Tp,) bool, k an int64.
+        sizes: the real (T, B, D, H, O).
+        static: the static keyword arguments of ``surrogate``.
+    """
+
+    p: P
+    xs: np.ndarray
+    h0: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+    held: np.ndarray
+    k: np.ndarray
+    sizes: tuple[int, int, int, int, int]
+    padded: tuple[int, int, int, int, int]
+    static: dict[str, object]
+
+    def args(self) -> tuple:
+        """The positional arguments of ``surrogate``."""
+        return (self.p, self.xs, self.h0, self.targets, self.weights, self.held, self.k)
+
+    def pad_point(
+        self, params: Params, xs: np.ndarray, h0: np.ndarray
+    ) -> tuple[P, np.ndarray, np.ndarray]:
+        """(params, xs, h0), e.g. a tangent, padded with zeros to this problem's buckets."""
+        return _pad_point(params, xs, h0, self.padded)
+
+    def unpad(self, p: P, xs: jax.Array, h0: jax.Array) -> tuple[Params, np.ndarray, np.ndarray]:
+        """The real corner of a padded (p, xs, h0), as new, writable NumPy arrays."""
+        T, B, D, H, O = self.sizes
+        params = Params(
+            W_xh=np.array(p.W_xh[:H, :D]),
+            W_hh=np.array(p.W_hh[:H, :H]),
+            b_h=np.array(p.b_h[:H]),
+            W_hy=np.array(p.W_hy[:O, :H]),
+            b_y=np.array(p.b_y[:O]),
+        )
+        return params, np.array(xs[:T, :B, :D]), np.array(h0[:B, :H])
+
+
+def _pad_point(
+    params: Params, xs: np.ndarray, h0: np.ndarray, padded: tuple[int, ...]
+) -> tuple[P, np.ndarray, np.ndarray]:
+    """(params, xs, h0) padded with zeros to the sizes ``padded`` = (Tp, Bp, Dp, Hp, Op)."""
+    Tp, Bp, Dp, Hp, Op = padded
+    p = P(
+        _pad(params.W_xh, (Hp, Dp)),
+        _pad(params.W_hh, (Hp, Hp)),
+        _pad(params.b_h, (Hp,)),
+        _pad(params.W_hy, (Op, Hp)),
+        _pad(params.b_y, (Op,)),
+    )
+    return p, _pad(xs, (Tp, Bp, Dp)), _pad(h0, (Bp, Hp))
+
+
+def prepare(
+    params: Params,
+    xs: np.ndarray,
+    targets: np.ndarray,
+    spec: Spec,
+    h0: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    *,
+    pad: bool = True,
+) -> Problem:
+    """A ``Problem`` from the arguments of ``loss`` / ``gradients`` (assumed valid).
+
+    ``pad=False`` keeps the exact sizes (one compilation per shape): for checking that
+    the padding changes nothing.
+    """
+    xs = np.asarray(xs, dtype=np.float64)
+    sizes = (*xs.shape, np.shape(params.W_hh)[0], np.shape(params.W_hy)[0])
+    T, B, _, H, _ = sizes
+    if pad:
+        padded = tuple(bucket(n, MIN_BUCKET[name]) for name, n in zip("TBDHO", sizes, strict=True))
+    else:
+        padded = sizes
+    Tp, Bp, _, _, Op = padded
+    h0 = np.zeros((B, H)) if h0 is None else h0
+    weights = np.ones((T, B)) if weights is None else weights
+    p, xs, h0 = _pad_point(params, xs, h0, padded)
+    if spec.loss == "mse":
+        targets = _pad(targets, (Tp, Bp, Op))
+    else:
+        targets = _pad(targets, (Tp, Bp), dtype=np.int64)
+        p = p._replace(b_y=_pad(params.b_y, (Op,), value=_NO_CLASS))
+    k = Tp if spec.truncation is None else min(spec.truncation, Tp)  # k >= T: full
+    depths = 0  # full and chunk(k): one scan
+    if spec.truncation is not None and spec.truncation_mode == "window":
+        depths = min(Tp, bucket(k, MIN_BUCKET["T"])) if pad else k
+    t = np.arange(Tp)
+    held = np.zeros(Tp, bool) if depths else (t % k == 0) & (t > 0)
+    static = {"activation": spec.activation, "loss": spec.loss, "depths": depths}
+    return Problem(
+        p, xs, h0, targets, _pad(weights, (Tp, Bp)), held, np.int64(k), sizes, padded, static
+    )
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "loss"))
+def _loss_program(p, xs, h0, targets, weights, *, activation, loss):
+    return true_loss(p, xs, h0, targets, weights, activation=activation, loss=loss)
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "loss", "depths"))
+def _grad_program(p, xs, h0, targets, weights, held, k, *, activation, loss, depths):
+    def f(p, xs, h0):
+        return surrogate(
+            p, xs, h0, targets, weights, held, k, activation=activation, loss=loss, depths=depths
+        )
+
+    return jax.grad(f, argnums=(0, 1, 2))(p, xs, h0)
+
+
+def loss_of(problem: Problem) -> float:
+    """L of a prepared problem, a Python float."""
+    static = {"activation": problem.static["activation"], "loss": problem.static["loss"]}
+    return float(_loss_program(*problem.args()[:5], **static))
+
+
+def gradients_of(problem: Problem) -> Gradients:
+    """The loss and the gradient of the spec's surrogate for a prepared problem."""
+    params, dxs, dh0 = problem.unpad(*_grad_program(*problem.args(), **problem.static))
+    return Gradients(loss=loss_of(problem), params=params, xs=dxs, h0=dh0)
+
+
+def loss(
+    params: Params,
+    xs: np.ndarray,
+    targets: np.ndarray,
+    spec: Spec = Spec(),
+    *,
+    h0: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> float:
+    """L = sum_{t,b} w[t-1, b] l(y_{t,b}, z_{t,b}) (spec 2); the signature of ``rnn_ref.loss``.
+
+    Args:
+        params: (H, D), (H, H), (H,), (O, H), (O,) arrays. xs: (T, B, D). targets: (T, B, O)
+            floats (mse) or (T, B) class ids (softmax_ce), not read where the weight is 0.
+        spec: activation and loss; the truncation does not change L.
+        h0: (B, H), ``None`` for zeros. weights: (T, B) >= 0, ``None`` for ones.
+    """
+    return loss_of(prepare(params, xs, targets, spec, h0, weights))
+
+
+def gradients(
+    params: Params,
+    xs: np.ndarray,
+    targets: np.ndarray,
+    spec: Spec = Spec(),
+    *,
+    h0: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> Gradients:
+    """L and ``jax.grad`` of the spec's surrogate; the signature of ``rnn_ref.gradients``.
+
+    Returns:
+        ``Gradients(loss, params, xs, h0)`` with NumPy float64 arrays: L (a Python float,
+        the same number ``loss`` returns), the five parameter gradients, dL/dxs (T, B, D)
+        and dL/dh0 (B, H).
+    """
+    return gradients_of(prepare(params, xs, targets, spec, h0, weights))
