@@ -33,7 +33,7 @@ def backprop_deltas(
 
     Args:
         dh_out: (T, B, H) the read-out's part of dL/dh_t, $W_{hy}^\\top \\partial L /
-            \\partial y_t$. Overwritten with the deltas: it is a buffer the caller owns.
+            \\partial y_t$. A buffer the caller owns: the loops overwrite it.
         hs: (T+1, B, H) the states of the forward pass.
         W_hh: (H, H) the recurrent matrix.
         activation: the name of phi.
