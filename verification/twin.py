@@ -271,8 +271,8 @@ class Problem:
         """(params, xs, h0), e.g. a tangent, padded with zeros to this problem's buckets."""
         return _pad_point(params, xs, h0, self.padded)
 
-    def unpad(self, p: P, xs: jax.Array, h0: jax.Array) -> tuple[Params, np.ndarray, np.ndarray]:
-        """The real corner of a padded (p, xs, h0), as new, writable NumPy arrays."""
+    def unpad(self, p: P, xs: np.ndarray, h0: np.ndarray) -> tuple[Params, np.ndarray, np.ndarray]:
+        """The real corner of a padded (p, xs, h0) of NumPy arrays, as new, writable arrays."""
         T, B, D, H, O = self.sizes
         params = Params(
             W_xh=np.array(p.W_xh[:H, :D]),
@@ -365,7 +365,10 @@ def loss_of(problem: Problem) -> float:
 
 def gradients_of(problem: Problem) -> Gradients:
     """The loss and the gradient of the spec's surrogate for a prepared problem."""
-    params, dxs, dh0 = problem.unpad(*_grad_program(*problem.args(), **problem.static))
+    # device_get first: slicing a JAX array to the real sizes would compile a new program
+    # for every real shape, which is what the shape buckets are there to avoid.
+    grads = jax.device_get(_grad_program(*problem.args(), **problem.static))
+    params, dxs, dh0 = problem.unpad(*grads)
     return Gradients(loss=loss_of(problem), params=params, xs=dxs, h0=dh0)
 
 
