@@ -3,11 +3,13 @@
     rnn-ref explain                          # T=3, B=1, D=2, H=3, O=2, seed 0, full BPTT
     rnn-ref explain -T 4 --truncation 2 --mode chunk --loss softmax_ce
     python -m rnn_ref explain --help         # the same, without the console script
+    rnn-ref verify                           # rnn_ref against JAX and finite differences
 
 Output goes to stdout and nothing else goes there; errors go to stderr. Exit status: 0 on
 success, 2 for bad usage (argparse) or a ``ValueError``/``TypeError`` from rnn_ref (one
 line, no traceback), 1 when stdout is closed early (``rnn-ref explain | head -3``), as
-Python's own recipe for SIGPIPE does.
+Python's own recipe for SIGPIPE does. ``verify`` also exits 1 when an oracle disagrees,
+and 2 when JAX or tqdm is missing.
 
 Adding a command: write ``_add_<name>(subparsers)``, which builds its parser and sets
 ``run`` to a function of the parsed arguments that returns the exit status, and append it
@@ -213,7 +215,111 @@ def _run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = (_add_explain,)
+_VERIFY_EXAMPLES = 10  # verification.crosscheck.DEFAULT_EXAMPLES, kept equal by a test
+_VERIFY_MODES = ("full", *TRUNCATION_MODES)
+#: What ``rnn-ref verify`` needs beyond NumPy: the ``verify`` extra of pyproject.toml.
+_VERIFY_DEPENDENCIES = ("jax", "jaxlib", "tqdm")
+
+_VERIFY_EPILOG = """\
+For each combination of activation x loss x mode, random small well-scaled cases are
+drawn (T <= 16, B <= 4, D, H, O <= 6; k for window and chunk drawn among 1, T-1, >= T
+and 1..T; loss weights all ones, last step, padded lengths or random; h0 zeros or
+random) and rnn_ref.gradients is compared with three oracles:
+  reverse  jax.grad of the JAX twin, every quantity      agrees when <= 1e-10
+  forward  jax.jvp of the twin along random directions   agrees when <= 1e-10
+  fd       finite differences along the same directions  agrees when <= 1 (its bound)
+Case I of a combination depends only on the seed, the combination and I, so
+--only with --examples I+1 runs a reported case again.
+
+exit status: 0 when every combination agrees, 1 on any disagreement, 2 on bad usage or
+when JAX or tqdm is missing (pip install '.[verify]' in a checkout).
+
+examples:
+  rnn-ref verify
+  rnn-ref verify --examples 50 --seed 3
+  rnn-ref verify --only tanh,mse,window --only relu,softmax_ce,chunk
+  rnn-ref verify --json > verify.json
+"""
+
+
+def _combination(text: str) -> tuple[str, str, str]:
+    """``ACTIVATION,LOSS,MODE``, e.g. ``tanh,mse,window``."""
+    parts = tuple(part.strip() for part in text.split(","))
+    if (
+        len(parts) != 3
+        or parts[0] not in ACTIVATIONS
+        or parts[1] not in LOSSES
+        or parts[2] not in _VERIFY_MODES
+    ):
+        raise argparse.ArgumentTypeError(
+            f"expected ACTIVATION,LOSS,MODE with ACTIVATION in {'|'.join(ACTIVATIONS)}, "
+            f"LOSS in {'|'.join(LOSSES)}, MODE in {'|'.join(_VERIFY_MODES)}, got {text!r}"
+        )
+    return parts  # type: ignore[return-value]
+
+
+def _add_verify(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "verify",
+        help="cross-check rnn_ref.gradients against JAX and finite differences on random cases",
+        description=(
+            "Cross-check rnn_ref.gradients against three independent oracles on random cases\n"
+            "of every activation x loss x truncation mode, and print the worst error of each."
+        ),
+        epilog=_VERIFY_EPILOG,
+        # Defaults are in the help texts: "(default: None)" would say nothing about --only.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--examples",
+        type=_integer(1),
+        default=_VERIFY_EXAMPLES,
+        metavar="N",
+        help="random cases per combination (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_integer(0),
+        default=0,
+        help="the seed from which every case is drawn (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--only",
+        type=_combination,
+        action="append",
+        metavar="ACTIVATION,LOSS,MODE",
+        help="run only this combination, e.g. tanh,mse,window (repeatable; default: all 18)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the same content as JSON instead of a table"
+    )
+    parser.set_defaults(run=_run_verify)
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: ``import rnn_ref`` and ``rnn-ref explain`` need NumPy
+    # only, and JAX takes a second to import.
+    try:
+        from verification import crosscheck
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").split(".")[0]
+        if missing not in _VERIFY_DEPENDENCIES:
+            raise
+        print(
+            f"{PROG} verify: error: {missing} is not installed; install the verify extra: "
+            "pip install '.[verify]' in a checkout of rnn-ref",
+            file=sys.stderr,
+        )
+        return 2
+    report = crosscheck.run(args.examples, args.seed, args.only, progress=sys.stderr.isatty())
+    if args.json:
+        sys.stdout.write(crosscheck.to_json_text(report))
+    else:
+        sys.stdout.write(crosscheck.format_table(report))
+    return 0 if report.agree else 1
+
+
+_COMMANDS = (_add_explain, _add_verify)
 
 
 def build_parser() -> argparse.ArgumentParser:
