@@ -5,22 +5,42 @@
 
 The public API is spec section 4: ``Params``, ``Spec``, ``init_params``, ``forward``,
 ``loss``, ``gradients``, ``Gradients``, ``Trajectory``; and the one-step teaching layer
-``step_forward`` / ``step_backward``.
+``step_forward`` / ``step_backward``; and the optimisers and clipping of ``rnn_ref.optim``
+(``SGD``, ``Adam``, ``clip_elementwise``, ``clip_global_norm``, ...), which the training tasks
+of ``rnn_ref.tasks`` use.
 """
 
 from .bptt import forward, gradients, loss
 from .containers import Gradients, Params, Spec, Trajectory
 from .initialise import init_params
+from .optim import (
+    SGD,
+    Adam,
+    AdamState,
+    SGDState,
+    clip_elementwise,
+    clip_global_norm,
+    cosine_decay,
+    global_norm,
+)
 from .step import StepCache, StepGradients, step_backward, step_forward
 
 __all__ = [
+    "SGD",
+    "Adam",
+    "AdamState",
     "Gradients",
     "Params",
+    "SGDState",
     "Spec",
     "StepCache",
     "StepGradients",
     "Trajectory",
+    "clip_elementwise",
+    "clip_global_norm",
+    "cosine_decay",
     "forward",
+    "global_norm",
     "gradients",
     "init_params",
     "loss",

@@ -4,12 +4,15 @@
     rnn-ref explain -T 4 --truncation 2 --mode chunk --loss softmax_ce
     python -m rnn_ref explain --help         # the same, without the console script
     rnn-ref verify                           # rnn_ref against JAX and finite differences
+    rnn-ref train sine --out runs/sine       # train a task with exact gradients
+    rnn-ref predict sine --params runs/sine/params.npz
 
 Output goes to stdout and nothing else goes there; errors go to stderr. Exit status: 0 on
 success, 2 for bad usage (argparse) or a ``ValueError``/``TypeError`` from rnn_ref (one
 line, no traceback), 1 when stdout is closed early (``rnn-ref explain | head -3``), as
 Python's own recipe for SIGPIPE does. ``verify`` also exits 1 when an oracle disagrees,
-and 2 when JAX or tqdm is missing.
+and 2 when JAX or tqdm is missing; ``train`` exits 2 when training diverges or when
+matplotlib is missing and plots are asked for.
 
 Adding a command: write ``_add_<name>(subparsers)``, which builds its parser and sets
 ``run`` to a function of the parsed arguments that returns the exit status, and append it
@@ -19,6 +22,7 @@ to ``_COMMANDS``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -319,7 +323,250 @@ def _run_verify(args: argparse.Namespace) -> int:
     return 0 if report.agree else 1
 
 
-_COMMANDS = (_add_explain, _add_verify)
+def _number(text: str) -> float:
+    """A finite number > 0 (learning rates, clipping thresholds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    """A number in [0, 1) (Adam's betas)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _clip(text: str) -> float | None:
+    """``none`` (no clipping) or a threshold > 0."""
+    return None if text == "none" else _number(text)
+
+
+_TRAIN_EPILOG = """\
+Every task trains with rnn_ref.gradients (exact BPTT, or the exact gradient of the
+window(k) or chunk(k) surrogate) and the optimisers of rnn_ref.optim. The run writes
+metrics.json, params.npz and PNG plots into --out; a progress bar shows on a terminal,
+and the last line printed is the summary. The same flags give the same numbers.
+
+examples:
+  rnn-ref train sine --out runs/sine
+  rnn-ref train sentiment --out runs/sentiment
+  rnn-ref train hello
+  rnn-ref train chars --text my.txt --temperature 0.5
+  rnn-ref train sine --help          # a task's flags and its defaults
+"""
+
+
+def _add_train(subparsers: argparse._SubParsersAction) -> None:
+    from .tasks import TASKS  # here, not at the top: explain needs none of it
+
+    parser = subparsers.add_parser(
+        "train",
+        help="train one of the tasks (sine, sentiment, hello, chars) with exact gradients",
+        description="Train a vanilla Elman RNN on one of the tasks, with exact gradients.",
+        epilog=_TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tasks = parser.add_subparsers(dest="task", metavar="TASK", required=True)
+    for task in TASKS.values():
+        sub = tasks.add_parser(
+            task.name,
+            help=task.help,
+            description=task.description,
+            epilog=task.epilog,
+            formatter_class=_HelpFormatter,
+        )
+        _add_training_flags(sub, task)
+        task.add_arguments(sub.add_argument_group(f"{task.name} only"))
+        sub.set_defaults(run=_run_train)
+
+
+def _add_training_flags(parser: argparse.ArgumentParser, task) -> None:
+    from .tasks.loop import CLIP_MODES, OPTIMIZERS, SCHEDULES
+
+    d = task.defaults
+    model = parser.add_argument_group("model and gradient")
+    model.add_argument(
+        "--activation", choices=ACTIVATIONS, default=d.activation, help="the hidden layer's phi"
+    )
+    model.add_argument(
+        "--hidden", type=_integer(1), default=d.hidden, metavar="H", help="hidden units H"
+    )
+    model.add_argument(
+        "--truncation",
+        type=_truncation,
+        default="full" if d.truncation is None else str(d.truncation),
+        metavar="K",
+        help="'full' for exact BPTT, or k >= 1 for window(k) or chunk(k), see --truncation-mode",
+    )
+    model.add_argument(
+        "--truncation-mode",
+        choices=TRUNCATION_MODES,
+        default=d.truncation_mode,
+        help="window: every loss term sees its k most recent transitions; chunk: the time "
+        "axis is cut into chunks of k",
+    )
+    model.add_argument("--init", choices=SCHEMES, default=d.init, help="rnn_ref.init_params scheme")
+    optimisation = parser.add_argument_group("optimisation")
+    optimisation.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="plain SGD or Adam"
+    )
+    optimisation.add_argument(
+        "--lr", type=_number, default=d.lr, help="learning rate (the initial one with --schedule)"
+    )
+    optimisation.add_argument(
+        "--betas",
+        type=_fraction,
+        nargs=2,
+        default=list(d.betas),
+        metavar=("B1", "B2"),
+        help="Adam's decay rates of the first and second moments",
+    )
+    optimisation.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=d.schedule,
+        help="cosine: the learning rate falls from --lr to 0 over all updates",
+    )
+    optimisation.add_argument(
+        "--clip",
+        type=_clip,
+        default="none" if d.clip is None else f"{d.clip:g}",
+        metavar="C",
+        help="'none', or clip the gradients at C, see --clip-mode",
+    )
+    optimisation.add_argument(
+        "--clip-mode",
+        choices=CLIP_MODES,
+        default=d.clip_mode,
+        help="elementwise: every entry into [-C, C] (the tutorials' way); norm: scale all "
+        "gradients together so that their global norm is at most C",
+    )
+    optimisation.add_argument(
+        "--epochs", type=_integer(1), default=d.epochs, help="passes over the training data"
+    )
+    if d.batch_size is not None:
+        optimisation.add_argument(
+            "--batch-size",
+            type=_integer(1),
+            default=d.batch_size,
+            metavar="B",
+            help="sequences per batch" if task.name != "chars" else "parallel streams",
+        )
+    optimisation.add_argument(
+        "--seed", type=_integer(0), default=d.seed, help="the seed of everything random"
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--out",
+        default=os.path.join("runs", task.name),
+        metavar="DIR",
+        help="directory for metrics.json, params.npz and the plots",
+    )
+    output.add_argument("--no-plots", action="store_true", help="write no PNG (no matplotlib)")
+
+
+def _missing(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is None
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .tasks import base, get
+    from .tasks.loop import TrainConfig
+
+    task = get(args.task)
+    if not args.no_plots and _missing("matplotlib"):
+        print(
+            f"{PROG} train: error: matplotlib is not installed; install the train extra "
+            "(pip install '.[train]' in a checkout of rnn-ref) or pass --no-plots",
+            file=sys.stderr,
+        )
+        return 2
+    config = TrainConfig(
+        activation=args.activation,
+        hidden=args.hidden,
+        truncation=args.truncation,
+        truncation_mode=args.truncation_mode,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        betas=tuple(args.betas),
+        schedule=args.schedule,
+        clip=args.clip,
+        clip_mode=args.clip_mode,
+        epochs=args.epochs,
+        batch_size=getattr(args, "batch_size", None),
+        seed=args.seed,
+        init=args.init,
+    )
+    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(task.options)}
+    run, files = base.train(
+        task, config, out=args.out, plots=not args.no_plots, progress=None, **options
+    )
+    print(f"wrote {', '.join(str(path) for path in files)}")
+    print(run.summary)
+    return 0
+
+
+def _add_predict(subparsers: argparse._SubParsersAction) -> None:
+    from .tasks import TASKS
+
+    parser = subparsers.add_parser(
+        "predict",
+        help="reload the params.npz of a training run and report its figures again",
+        description=(
+            "Reload the parameters that rnn-ref train wrote and compute the task's figures\n"
+            "again (the same numbers as in metrics.json), with a few predictions."
+        ),
+        epilog="examples:\n  rnn-ref predict sine --params runs/sine/params.npz\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tasks = parser.add_subparsers(dest="task", metavar="TASK", required=True)
+    for task in TASKS.values():
+        sub = tasks.add_parser(
+            task.name,
+            help=f"reload a params.npz of '{task.name}'",
+            description=f"Reload a params.npz of the task '{task.name}' and report it.",
+            formatter_class=_HelpFormatter,
+        )
+        sub.add_argument(
+            "--params", required=True, metavar="FILE", help="a params.npz of rnn-ref train"
+        )
+        sub.add_argument(
+            "--json", action="store_true", help="print the figures as JSON instead of text"
+        )
+        task.add_predict_arguments(sub)
+        sub.set_defaults(run=_run_predict)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from .tasks import base, get
+
+    task = get(args.task)
+    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(task.predict_options)}
+    prediction = base.predict(task, args.params, **options)
+    if args.json:
+        sys.stdout.write(json.dumps(prediction.metrics, indent=2) + "\n")
+    else:
+        sys.stdout.write(prediction.text)
+    return 0
+
+
+_COMMANDS = (_add_explain, _add_verify, _add_train, _add_predict)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,127 @@
+"""What every task provides, and the two entry points ``train`` and ``predict``.
+
+A ``Task`` bundles its default configuration, its own options (a frozen dataclass, with
+the argparse flags that set them), and three functions: ``run`` trains with ``loop.fit``
+on the task's data and measures the trained parameters, ``plot`` draws the PNGs, and
+``predict`` reloads a ``params.npz`` and measures it again in the same way, so that it
+reproduces the figures of ``metrics.json`` exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import runs
+from .loop import TrainConfig
+from .runs import Run
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What ``predict`` reports: the figures (as in ``metrics.json``) and its lines."""
+
+    metrics: dict
+    text: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """One training task of ``rnn-ref train``.
+
+    Attributes:
+        name: the command-line name.
+        help: one line for ``rnn-ref train --help``.
+        description: a paragraph for ``rnn-ref train NAME --help``.
+        defaults: the configuration that the common flags start from.
+        options: a frozen dataclass of the task's own settings (all with defaults).
+        add_arguments: adds the flags of ``options`` to a parser.
+        run: ``run(config, options, progress) -> Run``.
+        plot: ``plot(run, out) -> [paths]``.
+        predict: ``predict(params, meta, options) -> Prediction``.
+        predict_options: the dataclass of ``predict``'s own settings.
+        add_predict_arguments: adds the flags of ``predict_options`` to a parser.
+        epilog: examples for ``--help``.
+        write_files: ``write_files(run, out) -> [paths]``, files other than plots (chars'
+            samples), written with or without plots.
+    """
+
+    name: str
+    help: str
+    description: str
+    defaults: TrainConfig
+    options: type
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[..., Run]
+    plot: Callable[[Run, Path], list[Path]]
+    predict: Callable[..., Prediction]
+    predict_options: type
+    add_predict_arguments: Callable[[argparse.ArgumentParser], None]
+    epilog: str = ""
+    write_files: Callable[[Run, Path], list[Path]] | None = None
+
+
+def no_arguments(parser: argparse.ArgumentParser) -> None:
+    """For a task without options of its own."""
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A task without options of its own."""
+
+
+def options_from(cls: type, values: dict):
+    """Build the options dataclass ``cls`` from the matching keys of ``values``."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in values.items() if k in names})
+
+
+def train(
+    task: Task,
+    config: TrainConfig | None = None,
+    *,
+    out: str | Path | None = None,
+    plots: bool = True,
+    progress: bool | None = False,
+    **options,
+) -> tuple[Run, list[Path]]:
+    """Train ``task`` and, with ``out``, write its files there.
+
+    Args:
+        task: the task.
+        config: the common settings; ``None`` means ``task.defaults``.
+        out: a directory for ``metrics.json``, ``params.npz`` and the PNGs, or ``None``.
+        plots: draw the PNGs (needs matplotlib).
+        progress: ``None`` for a progress bar when stderr is a terminal.
+        options: the task's own settings, by name.
+
+    Returns:
+        The run and the paths of the files written.
+    """
+    config = task.defaults if config is None else config
+    run = task.run(config, options_from(task.options, options), progress)
+    files: list[Path] = []
+    if out is not None:
+        out = Path(out)
+        files += runs.write_run(out, run)
+        if task.write_files is not None:
+            files += task.write_files(run, out)
+        if plots:
+            files += task.plot(run, out)
+    return run, files
+
+
+def predict(task: Task, params_file: str | Path, **options) -> Prediction:
+    """Reload ``params_file`` (a ``params.npz`` of ``task``) and report its figures again."""
+    params, meta = runs.load_params(params_file, task.name)
+    return task.predict(params, meta, options_from(task.predict_options, options))
+
+
+def require(meta: dict, key: str):
+    """``meta[key]``, or a clear error if the file lacks it."""
+    if key not in meta:
+        raise ValueError(f"--params: the file has no {key!r}; was it written by rnn-ref train?")
+    return meta[key]

@@ -1,0 +1,500 @@
+"""``hello`` and ``chars``: predict the next character, at every step (many-to-many).
+
+Characters are one-hot vectors over the text's own alphabet; the read-out gives one score
+per character and the loss is the softmax cross-entropy at every step.
+
+- ``hello``: the four steps h, e, l, l must predict e, l, l, o. The third and fourth
+  inputs are both "l", so the network has to use its state to tell them apart.
+- ``chars``: any text file (by default a few of Shakespeare's sonnets, shipped in
+  ``data/``). The text is cut into ``batch_size`` streams, read side by side, and each
+  stream into segments of ``seq_length`` characters. Each segment is one update, and it
+  starts in the state where the previous segment ended, held constant: the gradient never
+  crosses a segment boundary. That is chunk(seq_length) truncation of every stream, the
+  loop of the classic minimal character-level RNN; ``--truncation`` can cut further inside
+  a segment. As it trains, the model writes samples, drawn one character at a time from
+  softmax(y / temperature).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+import rnn_ref
+from rnn_ref import Params
+
+from . import plots
+from .base import NoOptions, Prediction, Task, no_arguments, require
+from .loop import Batch, Problem, TrainConfig, fit
+from .runs import Run
+
+HELLO = "hello"
+DEFAULT_TEXT = "sonnets.txt"
+
+HELLO_DEFAULTS = TrainConfig(
+    activation="tanh",
+    hidden=8,
+    optimizer="adam",
+    lr=0.05,
+    epochs=100,
+)
+CHARS_DEFAULTS = TrainConfig(
+    activation="tanh",
+    hidden=128,
+    optimizer="adam",
+    lr=0.005,
+    schedule="cosine",
+    clip=5.0,
+    clip_mode="elementwise",
+    epochs=100,
+    batch_size=16,
+)
+
+
+def one_hot(ids: np.ndarray, size: int) -> np.ndarray:
+    """(..., size) float64 one-hot vectors of integer ``ids``."""
+    return (np.asarray(ids)[..., None] == np.arange(size)).astype(np.float64)
+
+
+def softmax(y: np.ndarray) -> np.ndarray:
+    e = np.exp(y - y.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def mean_loss(params: Params, xs: np.ndarray, targets: np.ndarray, activation: str) -> float:
+    """The mean cross-entropy per predicted character, in nats."""
+    spec = rnn_ref.Spec(activation=activation, loss="softmax_ce")
+    T, B = targets.shape
+    return rnn_ref.loss(params, xs, targets, spec, weights=np.full((T, B), 1.0 / (T * B)))
+
+
+# hello ------------------------------------------------------------------------------------
+
+
+def hello_data() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The alphabet, the inputs (4, 1, 4) for "hell" and the class ids (4, 1) of "ello"."""
+    alphabet = sorted(set(HELLO))
+    ids = np.array([alphabet.index(c) for c in HELLO])
+    return alphabet, one_hot(ids[:-1, None], len(alphabet)), ids[1:, None]
+
+
+def hello_evaluate(params: Params, activation: str) -> dict:
+    alphabet, xs, targets = hello_data()
+    ys = rnn_ref.forward(params, xs, activation=activation).ys[:, 0]
+    predicted = "".join(alphabet[i] for i in ys.argmax(axis=1))
+    return {
+        "predicted": predicted,
+        "correct": int(sum(p == c for p, c in zip(predicted, HELLO[1:], strict=True))),
+        "loss": mean_loss(params, xs, targets, activation),
+    }
+
+
+def hello_run(config: TrainConfig, options: NoOptions, progress: bool | None) -> Run:
+    alphabet, xs, targets = hello_data()
+    batch = Batch(xs=xs, targets=targets, weights=np.ones(targets.shape))
+    problem = Problem(
+        loss="softmax_ce",
+        input_size=len(alphabet),
+        output_size=len(alphabet),
+        epoch=lambda rng: [batch],
+        batches_per_epoch=1,
+    )
+    params, history = fit(problem, config, name="hello", progress=progress)
+    metrics = hello_evaluate(params, config.activation)
+    metrics["epochs"] = config.epochs
+    metrics["train_seconds"] = history.seconds
+    summary = (
+        f"hello: h,e,l,l -> {','.join(metrics['predicted'])} ({metrics['correct']}/4 right), "
+        f"loss {metrics['loss']:.3g} after {config.epochs} epochs in {history.seconds:.2f} s "
+        f"({config.describe()})"
+    )
+    return Run("hello", config, {}, params, history, metrics, summary, {"alphabet": alphabet})
+
+
+def hello_plot(run: Run, out: Path) -> list[Path]:
+    title = f"hello: cross-entropy per character ({run.metrics['correct']}/4 right at the end)"
+    return [
+        plots.losses(
+            out / "loss.png", run.history.train_loss, title=title, ylabel="mean cross-entropy"
+        )
+    ]
+
+
+def hello_predict(params: Params, meta: dict, options: NoOptions) -> Prediction:
+    activation = require(meta, "config")["activation"]
+    metrics = hello_evaluate(params, activation)
+    lines = [f"{a} -> {p}" for a, p in zip(HELLO[:-1], metrics["predicted"], strict=True)]
+    lines.append(f"hello ({activation}): {metrics['correct']}/4 right, loss {metrics['loss']:.3g}")
+    return Prediction(metrics=metrics, text="\n".join(lines) + "\n")
+
+
+HELLO_TASK = Task(
+    name="hello",
+    help='learn the next character of "hello", many-to-many',
+    description=(
+        "Feed h, e, l, l and predict e, l, l, o: one-hot characters, softmax cross-entropy\n"
+        "at every step. The two l's need different predictions, so the state must help."
+    ),
+    defaults=HELLO_DEFAULTS,
+    options=NoOptions,
+    add_arguments=no_arguments,
+    run=hello_run,
+    plot=hello_plot,
+    predict=hello_predict,
+    predict_options=NoOptions,
+    add_predict_arguments=no_arguments,
+    epilog=(
+        "examples:\n"
+        "  rnn-ref train hello --out runs/hello\n"
+        "  rnn-ref train hello --optimizer sgd --lr 0.5 --epochs 300 --out runs/hello-sgd\n"
+        "  rnn-ref predict hello --params runs/hello/params.npz\n"
+    ),
+)
+
+
+# chars ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CharsOptions:
+    """The settings of ``chars`` beyond the common ones.
+
+    Attributes:
+        text: the text file; ``None`` means the shipped sonnets.
+        seq_length: characters per stream in one update (the chunk length).
+        temperature: tau > 0 of the samples: p is proportional to exp(y / tau).
+        sample_every: epochs between samples (0: none while training).
+        sample_length: characters per sample.
+    """
+
+    text: str | None = None
+    seq_length: int = 25
+    temperature: float = 0.8
+    sample_every: int = 25
+    sample_length: int = 200
+
+    def __post_init__(self) -> None:
+        if self.seq_length < 1:
+            raise ValueError(f"--seq-length: expected an integer >= 1, got {self.seq_length}")
+        if not self.temperature > 0:
+            raise ValueError(f"--temperature: expected a number > 0, got {self.temperature}")
+        if self.sample_every < 0 or self.sample_length < 1:
+            raise ValueError("--sample-every >= 0 and --sample-length >= 1 expected")
+
+
+def read_text(path: str | None) -> tuple[str, str]:
+    """The text and a name for it (its path, or the shipped file's name)."""
+    if path is None:
+        data = resources.files("rnn_ref.tasks").joinpath("data", DEFAULT_TEXT)
+        return data.read_text(encoding="utf-8"), f"rnn_ref/tasks/data/{DEFAULT_TEXT}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"--text: expected a readable UTF-8 text file, got {path!r} ({error})"
+        ) from None
+    return text, path
+
+
+@dataclass(frozen=True, eq=False)
+class Streams:
+    """The text as ``B`` streams read side by side.
+
+    Attributes:
+        alphabet: the characters, sorted; a character's id is its index.
+        xs: (L, B, V) one-hot inputs, stream b is ``text[b*L : (b+1)*L]``.
+        targets: (L, B) the id of the character after each input.
+    """
+
+    alphabet: list[str]
+    xs: np.ndarray
+    targets: np.ndarray
+
+
+def streams(text: str, batch_size: int, alphabet: list[str] | None = None) -> Streams:
+    alphabet = sorted(set(text)) if alphabet is None else alphabet
+    index = {c: i for i, c in enumerate(alphabet)}
+    unknown = sorted(set(text) - set(index))
+    if unknown:
+        raise ValueError(f"--text: characters not in the model's alphabet: {unknown[:10]}")
+    ids = np.array([index[c] for c in text], dtype=np.int64)
+    L = (len(ids) - 1) // batch_size
+    if L < 1:
+        raise ValueError(
+            f"--text: expected at least {batch_size + 1} characters for {batch_size} "
+            f"streams, got {len(ids)}"
+        )
+    starts = np.arange(batch_size) * L
+    inputs = ids[starts[None, :] + np.arange(L)[:, None]]  # (L, B)
+    targets = ids[starts[None, :] + np.arange(L)[:, None] + 1]
+    return Streams(alphabet=alphabet, xs=one_hot(inputs, len(alphabet)), targets=targets)
+
+
+def segments(data: Streams, seq_length: int) -> list[Batch]:
+    """Consecutive segments of ``seq_length`` steps (the last one may be shorter)."""
+    L = data.targets.shape[0]
+    return [
+        Batch(
+            xs=data.xs[s : s + seq_length],
+            targets=data.targets[s : s + seq_length],
+            weights=np.ones(data.targets[s : s + seq_length].shape),
+        )
+        for s in range(0, L, seq_length)
+    ]
+
+
+def sample(
+    params: Params,
+    alphabet: list[str],
+    activation: str,
+    length: int,
+    temperature: float,
+    rng: np.random.Generator,
+    prime: str = "",
+) -> str:
+    """``length`` characters drawn one at a time from softmax(y / temperature).
+
+    The state starts at zeros. The characters of ``prime`` (default: a newline, or the
+    first character of the alphabet if the text has none) are fed first; then each drawn
+    character is fed back in.
+    """
+    index = {c: i for i, c in enumerate(alphabet)}
+    prime = prime or ("\n" if "\n" in index else alphabet[0])
+    h = None
+    for c in prime[:-1]:
+        x = one_hot([[index[c]]], len(alphabet))
+        h = rnn_ref.forward(params, x, h, activation=activation).hs[-1]
+    current = index[prime[-1]]
+    out = []
+    for _ in range(length):
+        x = one_hot([[current]], len(alphabet))
+        trajectory = rnn_ref.forward(params, x, h, activation=activation)
+        h = trajectory.hs[-1]
+        p = softmax(trajectory.ys[0, 0] / temperature)
+        current = int(rng.choice(len(alphabet), p=p))
+        out.append(alphabet[current])
+    return "".join(out)
+
+
+def chars_evaluate(
+    params: Params, text: str, alphabet: list[str], activation: str, batch_size: int
+) -> dict:
+    """The mean cross-entropy per character over the whole text, from zero states."""
+    data = streams(text, batch_size, alphabet)
+    nats = mean_loss(params, data.xs, data.targets, activation)
+    return {"loss": nats, "bits_per_char": nats / np.log(2.0)}
+
+
+def chars_run(config: TrainConfig, options: CharsOptions, progress: bool | None) -> Run:
+    text, name = read_text(options.text)
+    batch_size = config.batch_size or 16
+    data = streams(text, batch_size)
+    batches = segments(data, options.seq_length)
+    problem = Problem(
+        loss="softmax_ce",
+        input_size=len(data.alphabet),
+        output_size=len(data.alphabet),
+        epoch=lambda rng: batches,
+        batches_per_epoch=len(batches),
+        stateful=True,
+    )
+    rng = np.random.default_rng([config.seed, 2])  # the samples' own stream
+    samples: list[tuple[int, str]] = []
+
+    def on_epoch(epoch: int, params: Params, write) -> None:
+        if options.sample_every and epoch % options.sample_every == 0:
+            text = sample(
+                params,
+                data.alphabet,
+                config.activation,
+                options.sample_length,
+                options.temperature,
+                rng,
+            )
+            samples.append((epoch, text))
+            write(f"--- sample after epoch {epoch} ---\n{text}\n---")
+
+    params, history = fit(problem, config, name="chars", progress=progress, on_epoch=on_epoch)
+    metrics = chars_evaluate(params, text, data.alphabet, config.activation, batch_size)
+    if not samples or samples[-1][0] != config.epochs:  # a sample of the final model
+        length, temperature = options.sample_length, options.temperature
+        final = sample(params, data.alphabet, config.activation, length, temperature, rng)
+        samples.append((config.epochs, final))
+    metrics["epochs"] = config.epochs
+    metrics["characters"] = len(text)
+    metrics["distinct_characters"] = len(data.alphabet)
+    metrics["train_seconds"] = history.seconds
+    summary = (
+        f"chars: {metrics['loss']:.3f} nats ({metrics['bits_per_char']:.3f} bits) per "
+        f"character on {name} ({len(text)} characters, {len(data.alphabet)} distinct) after "
+        f"{config.epochs} epochs in {history.seconds:.1f} s ({config.describe()}, segments "
+        f"of {options.seq_length}, so at most chunk({options.seq_length}))"
+    )
+    meta = {
+        "alphabet": data.alphabet,
+        "text": name,
+        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    }
+    options_dict = {
+        "text": options.text,
+        "seq_length": options.seq_length,
+        "temperature": options.temperature,
+        "sample_every": options.sample_every,
+        "sample_length": options.sample_length,
+    }
+    return Run(
+        "chars",
+        config,
+        options_dict,
+        params,
+        history,
+        metrics,
+        summary,
+        meta,
+        extra={"samples": samples},
+    )
+
+
+def chars_plot(run: Run, out: Path) -> list[Path]:
+    loss_png = plots.losses(
+        out / "loss.png",
+        run.history.train_loss,
+        title="chars: cross-entropy per character",
+        ylabel="mean cross-entropy (nats)",
+    )
+    return [loss_png]
+
+
+def chars_samples(run: Run, out: Path) -> list[Path]:
+    """``samples.txt``: the samples drawn while training and the final one."""
+    samples = out / "samples.txt"
+    lines = [f"temperature {run.options['temperature']}\n"]
+    for epoch, text in run.extra["samples"]:
+        lines.append(f"=== after epoch {epoch} ===\n{text}\n")
+    samples.write_text("\n".join(lines), encoding="utf-8")
+    return [samples]
+
+
+def add_chars_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = CharsOptions()
+    parser.add_argument(
+        "--text",
+        metavar="FILE",
+        help="a UTF-8 text file to train on (default: the sonnets shipped with rnn-ref)",
+    )
+    parser.add_argument(
+        "--seq-length",
+        type=int,
+        default=defaults.seq_length,
+        metavar="L",
+        help="characters per stream in one update: the state is carried from segment to "
+        "segment and held constant, so this is chunk(L) truncation",
+    )
+    _add_sampling_arguments(parser, defaults)
+    parser.add_argument(
+        "--sample-every",
+        type=int,
+        default=defaults.sample_every,
+        metavar="N",
+        help="print a sample every N epochs (0: only at the end)",
+    )
+
+
+def _add_sampling_arguments(parser: argparse.ArgumentParser, defaults) -> None:
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=defaults.temperature,
+        metavar="TAU",
+        help="sampling temperature: p is proportional to exp(y / TAU); lower is more conservative",
+    )
+    parser.add_argument(
+        "--sample-length",
+        type=int,
+        default=defaults.sample_length,
+        metavar="N",
+        help="characters per sample",
+    )
+
+
+@dataclass(frozen=True)
+class CharsPredictOptions:
+    text: str | None = None
+    temperature: float = 0.8
+    sample_length: int = 200
+    prime: str = ""
+    seed: int = 0
+
+
+def add_chars_predict_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = CharsPredictOptions()
+    parser.add_argument(
+        "--text",
+        metavar="FILE",
+        help="the text to score (default: the shipped sonnets); must use the model's alphabet",
+    )
+    _add_sampling_arguments(parser, defaults)
+    parser.add_argument(
+        "--prime", default="", metavar="TEXT", help="feed these characters before sampling"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the seed of the sample")
+
+
+def chars_predict(params: Params, meta: dict, options: CharsPredictOptions) -> Prediction:
+    config = require(meta, "config")
+    alphabet = require(meta, "alphabet")
+    text, name = read_text(options.text)
+    metrics = chars_evaluate(
+        params, text, alphabet, config["activation"], config["batch_size"] or 16
+    )
+    if options.prime and set(options.prime) - set(alphabet):
+        raise ValueError(f"--prime: characters not in the model's alphabet: {options.prime!r}")
+    text_sample = sample(
+        params,
+        alphabet,
+        config["activation"],
+        options.sample_length,
+        options.temperature,
+        np.random.default_rng(options.seed),
+        options.prime,
+    )
+    lines = [
+        f"chars ({config['activation']}): {metrics['loss']:.3f} nats "
+        f"({metrics['bits_per_char']:.3f} bits) per character on {name}",
+        f"--- sample, temperature {options.temperature} ---",
+        options.prime + text_sample,
+    ]
+    return Prediction(metrics=metrics, text="\n".join(lines) + "\n")
+
+
+CHARS_TASK = Task(
+    name="chars",
+    help="a character-level model of any text file, with samples as it trains",
+    description=(
+        "Predict the next character of a text file (default: five of Shakespeare's\n"
+        "sonnets, shipped with rnn-ref). The text is read as parallel streams in segments\n"
+        "of --seq-length characters, one update each, with the state carried across\n"
+        "segments and held constant (chunk truncation); samples are printed as it trains."
+    ),
+    defaults=CHARS_DEFAULTS,
+    options=CharsOptions,
+    add_arguments=add_chars_arguments,
+    run=chars_run,
+    plot=chars_plot,
+    predict=chars_predict,
+    predict_options=CharsPredictOptions,
+    add_predict_arguments=add_chars_predict_arguments,
+    write_files=chars_samples,
+    epilog=(
+        "examples:\n"
+        "  rnn-ref train chars --out runs/chars\n"
+        "  rnn-ref train chars --text my.txt --seq-length 50 --temperature 0.5 --out runs/my\n"
+        "  rnn-ref predict chars --params runs/chars/params.npz --prime 'Shall I' "
+        "--temperature 0.5\n"
+    ),
+)

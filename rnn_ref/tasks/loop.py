@@ -1,0 +1,347 @@
+"""The training loop that every task shares: batches in, exact BPTT, clipping, an update.
+
+A task describes its data as a ``Problem``: the loss, the sizes, and a function that lays
+out one epoch as a list of ``Batch`` es (time-major inputs, targets and 0/1 loss weights,
+as ``rnn_ref.gradients`` takes them). ``fit`` then does, for every batch,
+
+    grads = rnn_ref.gradients(params, xs, targets, spec, weights=w / w.sum())
+    grads = clip(grads)                      # element-wise or global norm, if asked
+    params, state = optimizer.update(params, grads, state, lr=schedule(step))
+
+Dividing the weights by their sum makes the loss of a batch the mean over its scored
+terms, so a learning rate does not depend on the batch size or on the sequence lengths.
+The gradient is always ``rnn_ref.gradients``: exact BPTT, or the exact gradient of the
+window(k)/chunk(k) surrogate that the configuration names. Nothing here calls the JAX twin.
+
+Everything random comes from the seed: ``rnn_ref.init_params(seed=seed)`` draws the
+weights, and ``np.random.default_rng([seed, 1])`` the order of the batches, so the same
+configuration gives the same numbers bit for bit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import rnn_ref
+from rnn_ref import Params, Spec
+from rnn_ref.containers import ACTIVATIONS, TRUNCATION_MODES
+from rnn_ref.initialise import SCHEMES
+
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("constant", "cosine")
+CLIP_MODES = ("elementwise", "norm")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting that the common training flags choose.
+
+    Attributes:
+        activation: phi of the hidden layer.
+        hidden: H, the number of hidden units.
+        truncation: ``None`` (full BPTT) or k >= 1, with ``truncation_mode``.
+        truncation_mode: ``"window"`` or ``"chunk"`` (see ``docs/truncation.md``).
+        optimizer: ``"sgd"`` or ``"adam"``.
+        lr: the (initial) learning rate.
+        betas: Adam's (beta1, beta2).
+        schedule: ``"constant"`` or ``"cosine"`` (``rnn_ref.cosine_decay`` over all updates).
+        clip: ``None`` for no clipping, or the threshold c > 0.
+        clip_mode: ``"elementwise"`` (every entry into [-c, c]) or ``"norm"`` (global norm).
+        epochs: passes over the training data.
+        batch_size: sequences per batch (``None``: the task's own layout).
+        seed: the seed of everything random.
+        init: the ``rnn_ref.init_params`` scheme.
+    """
+
+    activation: str = "tanh"
+    hidden: int = 16
+    truncation: int | None = None
+    truncation_mode: str = "window"
+    optimizer: str = "adam"
+    lr: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.999)
+    schedule: str = "constant"
+    clip: float | None = None
+    clip_mode: str = "norm"
+    epochs: int = 100
+    batch_size: int | None = None
+    seed: int = 0
+    init: str = "xavier"
+
+    def __post_init__(self) -> None:
+        choices = {
+            "activation": ACTIVATIONS,
+            "truncation_mode": TRUNCATION_MODES,
+            "optimizer": OPTIMIZERS,
+            "schedule": SCHEDULES,
+            "clip_mode": CLIP_MODES,
+            "init": SCHEMES,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name}: expected one of {', '.join(map(repr, allowed))}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        for name in ("hidden", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+        if self.clip is not None and not self.clip > 0:
+            raise ValueError(f"clip: expected None or a number > 0, got {self.clip!r}")
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        self.make_optimizer()  # checks lr and betas
+        self.spec("mse")  # checks truncation
+
+    def spec(self, loss: str) -> Spec:
+        """The ``rnn_ref.Spec`` of this configuration for a task's ``loss``."""
+        return Spec(
+            activation=self.activation,
+            loss=loss,
+            truncation=self.truncation,
+            truncation_mode=self.truncation_mode,
+        )
+
+    def make_optimizer(self) -> rnn_ref.SGD | rnn_ref.Adam:
+        if self.optimizer == "sgd":
+            return rnn_ref.SGD(lr=self.lr)
+        return rnn_ref.Adam(lr=self.lr, beta1=self.betas[0], beta2=self.betas[1])
+
+    def clip_gradients(self, grads: Params) -> Params:
+        if self.clip is None:
+            return grads
+        if self.clip_mode == "elementwise":
+            return rnn_ref.clip_elementwise(grads, self.clip)
+        return rnn_ref.clip_global_norm(grads, self.clip)
+
+    def learning_rate(self, step: int, total: int) -> float:
+        """The learning rate of update ``step`` (1-based) out of ``total``."""
+        if self.schedule == "cosine":
+            return rnn_ref.cosine_decay(self.lr, step, total)
+        return self.lr
+
+    def describe(self) -> str:
+        """One phrase, e.g. ``tanh, H=16, full BPTT, adam lr=0.01 (cosine), no clipping``."""
+        if self.truncation is None:
+            gradient = "full BPTT"
+        else:
+            gradient = f"{self.truncation_mode}({self.truncation})"
+        optimizer = f"{self.optimizer} lr={self.lr:g}"
+        if self.optimizer == "adam" and self.betas != (0.9, 0.999):
+            optimizer += f" betas={self.betas[0]:g},{self.betas[1]:g}"
+        if self.schedule != "constant":
+            optimizer += f" ({self.schedule})"
+        clip = "no clipping" if self.clip is None else f"clip {self.clip_mode} {self.clip:g}"
+        return f"{self.activation}, H={self.hidden}, {gradient}, {optimizer}, {clip}"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self) | {"betas": list(self.betas)}
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """One update's data, in the layout of ``rnn_ref.gradients``.
+
+    Attributes:
+        xs: (T, B, D) inputs.
+        targets: (T, B, O) floats (mse) or (T, B) class ids (softmax_ce).
+        weights: (T, B) 0/1: which steps are scored. ``fit`` divides them by their sum.
+    """
+
+    xs: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What ``fit`` needs to know about a task.
+
+    Attributes:
+        loss: ``"mse"`` or ``"softmax_ce"``.
+        input_size: D. output_size: O.
+        epoch: ``epoch(rng)`` lists the batches of one epoch in the order they are used;
+            ``rng`` is the loop's generator, for shuffling.
+        batches_per_epoch: how many batches ``epoch`` returns (for the schedule).
+        validate: ``validate(params, spec)``, the mean validation loss per scored term,
+            or ``None`` when the task has no validation data.
+        stateful: each batch starts in the state where the previous batch of the epoch
+            ended (held constant: no gradient flows into it), as in the classic
+            character-level loop; otherwise every batch starts from zeros.
+    """
+
+    loss: str
+    input_size: int
+    output_size: int
+    epoch: Callable[[np.random.Generator], list[Batch]]
+    batches_per_epoch: int
+    validate: Callable[[Params, Spec], float] | None = None
+    stateful: bool = False
+
+
+class Diverged(ValueError):
+    """Training left float64's range: the loss overflowed or a parameter stopped being finite.
+
+    A ``ValueError``, so that ``rnn-ref train`` reports it in one line and exits 2.
+    """
+
+
+@dataclass
+class History:
+    """The mean loss per scored term of every epoch, and the training time."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class _Progress:
+    """A tqdm bar over the epochs, with the loss; quiet when stderr is not a terminal.
+
+    tqdm is imported here, not at the top, so that ``import rnn_ref`` needs NumPy only.
+    ``enabled=None`` lets tqdm decide (off when stderr is piped or redirected).
+    """
+
+    def __init__(self, total: int, desc: str, enabled: bool | None) -> None:
+        self.bar = None
+        if enabled is False:
+            return
+        try:
+            from tqdm import tqdm
+        except ModuleNotFoundError:
+            return
+        self.bar = tqdm(
+            total=total,
+            desc=desc,
+            unit="epoch",
+            disable=None if enabled is None else not enabled,
+            file=sys.stderr,
+            leave=False,
+            dynamic_ncols=True,
+        )
+
+    def update(self, train_loss: float, val_loss: float | None) -> None:
+        if self.bar is None:
+            return
+        postfix = {"loss": f"{train_loss:.3e}"}
+        if val_loss is not None:
+            postfix["val"] = f"{val_loss:.3e}"
+        self.bar.set_postfix(postfix, refresh=False)
+        self.bar.update(1)
+
+    def write(self, text: str) -> None:
+        """Print a line to stdout without breaking the bar."""
+        if self.bar is None or self.bar.disable:
+            print(text, flush=True)
+        else:
+            self.bar.write(text, file=sys.stdout)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def fit(
+    problem: Problem,
+    config: TrainConfig,
+    *,
+    name: str = "train",
+    progress: bool | None = None,
+    on_epoch: Callable[[int, Params, Callable[[str], None]], None] | None = None,
+) -> tuple[Params, History]:
+    """Train from ``rnn_ref.init_params(seed=config.seed)`` and return the parameters.
+
+    Args:
+        problem: the task's data and loss.
+        config: the training settings.
+        name: the label of the progress bar.
+        progress: ``None`` (a bar when stderr is a terminal), ``True`` or ``False``.
+        on_epoch: called as ``on_epoch(epoch, params, write)`` after every epoch; ``write``
+            prints a line to stdout without breaking the progress bar.
+
+    Returns:
+        The trained parameters and the ``History`` of the losses.
+    """
+    spec = config.spec(problem.loss)
+    params = rnn_ref.init_params(
+        problem.input_size,
+        config.hidden,
+        problem.output_size,
+        seed=config.seed,
+        scheme=config.init,
+    )
+    optimizer = config.make_optimizer()
+    state = optimizer.init(params)
+    rng = np.random.default_rng([config.seed, 1])
+    total = config.epochs * problem.batches_per_epoch
+    history = History()
+    bar = _Progress(config.epochs, name, progress)
+    step = 0
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, config.epochs + 1):
+            try:
+                params, state, mean_loss, val = _epoch(
+                    problem, config, spec, optimizer, params, state, rng, step, total
+                )
+            except FloatingPointError:
+                raise Diverged(_diverged(epoch, config)) from None
+            step += problem.batches_per_epoch
+            history.train_loss.append(mean_loss)
+            if val is not None:
+                history.val_loss.append(val)
+            bar.update(mean_loss, val)
+            if on_epoch is not None:
+                on_epoch(epoch, params, bar.write)
+    finally:
+        bar.close()
+    history.seconds = time.perf_counter() - start
+    return params, history
+
+
+def _diverged(epoch: int, config: TrainConfig) -> str:
+    return (
+        f"training diverged in epoch {epoch}: the loss or a parameter overflowed float64 "
+        f"(optimizer {config.optimizer}, lr {config.lr:g}); try a smaller --lr, or --clip"
+    )
+
+
+def _epoch(problem, config, spec, optimizer, params, state, rng, step, total):
+    """One pass over the batches: the new parameters and state, the mean loss, validation."""
+    loss_sum, scored = 0.0, 0.0
+    h = None  # the state carried from batch to batch when the problem is stateful
+    for batch in _checked(problem.epoch(rng), problem.batches_per_epoch):
+        n = float(batch.weights.sum())
+        w = batch.weights / n  # the loss of the batch: the mean over scored terms
+        grads = rnn_ref.gradients(params, batch.xs, batch.targets, spec, h0=h, weights=w)
+        if problem.stateful:
+            # The next batch starts where this one ends, with the parameters that computed
+            # this batch's loss; as an h0 it is a constant, not a path of the gradient.
+            h = rnn_ref.forward(params, batch.xs, h, activation=spec.activation).hs[-1]
+        step += 1
+        with np.errstate(over="raise", invalid="raise"):  # a diverging update raises
+            params, state = optimizer.update(
+                params,
+                config.clip_gradients(grads.params),
+                state,
+                lr=config.learning_rate(step, total),
+            )
+        if not all(np.isfinite(a).all() for a in params.arrays()):
+            raise FloatingPointError("a parameter is no longer finite")
+        loss_sum += grads.loss * n
+        scored += n
+    val = None if problem.validate is None else problem.validate(params, spec)
+    return params, state, loss_sum / scored, val
+
+
+def _checked(batches: Iterable[Batch], expected: int) -> list[Batch]:
+    batches = list(batches)
+    if len(batches) != expected:
+        raise RuntimeError(f"the task laid out {len(batches)} batches, expected {expected}")
+    return batches
