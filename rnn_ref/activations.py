@@ -15,28 +15,31 @@ from __future__ import annotations
 import numpy as np
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
+def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """sigma(a) = 1 / (1 + exp(-a)), computed without overflow for any finite a.
 
     ``exp`` only ever sees ``-|a|`` <= 0, so it cannot overflow; for a = -1000 the
-    exponential underflows quietly to 0 and the result is exactly 0.
+    exponential underflows quietly to 0 and the result is exactly 0. ``out`` may be ``a``.
     """
     e = np.exp(-np.abs(a))  # in (0, 1]
     # a >= 0: 1 / (1 + e^{-a});  a < 0: e^{a} / (1 + e^{a}) -- the same function.
-    return np.where(a >= 0, 1.0, e) / (1.0 + e)
+    return np.divide(np.where(a >= 0, 1.0, e), 1.0 + e, out=out)
 
 
-def relu(a: np.ndarray) -> np.ndarray:
+def relu(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """relu(a) = max(a, 0)."""
-    return np.maximum(a, 0.0)
+    return np.maximum(a, 0.0, out=out)
 
 
 _PHI = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": relu}
 
 
-def phi(a: np.ndarray, activation: str) -> np.ndarray:
-    """h = phi(a) for ``activation`` in ``"tanh" | "sigmoid" | "relu"``; any shape."""
-    return _PHI[activation](a)
+def phi(a: np.ndarray, activation: str, out: np.ndarray | None = None) -> np.ndarray:
+    """h = phi(a) for ``activation`` in ``"tanh" | "sigmoid" | "relu"``; any shape.
+
+    With ``out`` (which may be ``a`` itself) the result is written there and returned.
+    """
+    return _PHI[activation](a, out=out)
 
 
 def phi_prime(h: np.ndarray, activation: str) -> np.ndarray:

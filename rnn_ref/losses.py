@@ -39,10 +39,11 @@ def loss_and_dys(
     live = weights > 0
     w = weights[..., None]
     if loss == "mse":
-        # Padded targets are replaced by y itself, so their residual is exactly 0.
-        residual = ys - np.where(live[..., None], targets, ys)
-        value = 0.5 * float(np.sum(w * residual * residual))  # (4) with l = |y - z|^2 / 2
-        return value, w * residual  # (5) dL/dy_t = w_t (y_t - z_t)
+        # y - z where the weight is nonzero; padded targets are not read, their residual is 0.
+        residual = np.subtract(ys, targets, where=live[..., None], out=np.zeros_like(ys))
+        dys = w * residual  # (5) dL/dy_t = w_t (y_t - z_t)
+        value = 0.5 * float(np.sum(dys * residual))  # (4) with l = |y - z|^2 / 2
+        return value, dys
     classes = np.where(live, targets, 0)  # padding may hold -1: read class 0 instead
     log_p = _log_softmax(ys)
     log_p_c = np.take_along_axis(log_p, classes[..., None], axis=-1)[..., 0]

@@ -61,18 +61,19 @@ def _chunk_deltas(
 ) -> np.ndarray:
     """Full BPTT inside chunks of k transitions; k = T is full BPTT. Writes into dh_out."""
     deltas = dh_out
-    dh_next = np.zeros_like(dh_out[0])
+    dh_next = np.zeros(dh_out.shape[1:])  # W_hh^T delta_{t+1}; nothing comes after step T
     for t in reversed(range(dh_out.shape[0])):  # t is 0-based: transition t+1 of the math
+        dh = deltas[t]  # a view: W_hy^T dy_t on entry, delta_t when this step is done
         # (8) dL/dh_t = W_hy^T dy_t + W_hh^T delta_{t+1}
-        dh = dh_out[t] + dh_next
+        dh += dh_next
         # (9) delta_t = phi'(a_t) * dL/dh_t
-        deltas[t] = phi_prime(hs[t + 1], activation) * dh
+        dh *= phi_prime(hs[t + 1], activation)
         # (C1) hs[t] enters a chunk when t is a multiple of k: held constant, so nothing
         # flows back into it (t = 0 is h0, which is live in the first chunk).
         if t % k == 0 and t > 0:
-            dh_next = np.zeros_like(dh)
+            dh_next[...] = 0.0
         else:
-            dh_next = deltas[t] @ W_hh
+            np.matmul(dh, W_hh, out=dh_next)
     return deltas
 
 

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [p for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))] if p.exists()]
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 COMMANDS = (
-    "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/rnn-ref explain",
+    "python3 -m venv .venv && .venv/bin/pip install '.[verify]' && .venv/bin/rnn-ref verify",
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
 )
 

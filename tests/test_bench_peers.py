@@ -1,0 +1,76 @@
+"""bench/peers.py and bench/scaling.py run on tiny shapes, so that they cannot rot.
+
+They run with whichever peers are installed (JAX comes with the test extra, PyTorch with
+the bench extra), and every installed peer must compute the gradient that rnn_ref does.
+"""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # scaling.py imports peers by name: the same module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def peers():
+    return _load("peers")
+
+
+def test_quick_run_times_every_contender_and_checks_the_peers(peers, tmp_path, capsys):
+    out = tmp_path / "peers.json"
+    report = peers.main(["--quick", "--repeats", "2", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert json.loads(out.read_text())["results"] == json.loads(json.dumps(report["results"]))
+    installed = [name for name in ("jax", "torch") if peers.installed(name)]
+    assert list(report["setup"]["peers"]) == installed
+    for result in report["results"]:
+        names = {row["name"] for row in result["rows"]}
+        assert {"rnn_ref", *installed} <= names, f"contenders missing at {result['shape']}"
+        assert all(row["median_ms"] > 0 and row["gflops"] > 0 for row in result["rows"])
+        ours = [row for row in result["rows"] if row["kind"] == "ours"]
+        # Every call keeps at least the states hs, so the peak cannot be below them.
+        assert all(row["peak_over_hs"] >= 1.0 for row in ours)
+        for peer, differences in result["checks"].items():
+            worst = max(differences.values())
+            assert worst <= peers.TOLERANCE, f"{peer} differs from rnn_ref by {worst:.1e}"
+        assert len(result["checks"]) == sum(1 for row in result["rows"] if row["kind"] == "peer"), (
+            "a peer was timed without being checked"
+        )
+    last = report["results"][-1]["rows"]
+    assert {"window(8)", "chunk(8)"} <= {row["name"] for row in last}
+    assert "median ms" in printed and "gemm 256" in printed
+
+
+def test_the_flop_count_is_that_of_docs_cost(peers):
+    T, B, D, H, O = shape = (10, 2, 3, 4, 5)
+    assert peers.flops(shape) == 6 * T * B * H * (D + H + O)
+    # window(k) adds k-1 depths of (T-j) B products with W_hh; chunk(k) saves one per boundary.
+    assert peers.flops(shape, "window", 3) == peers.flops(shape) + 2 * B * H * H * (9 + 8)
+    assert peers.flops(shape, "chunk", 3) == peers.flops(shape) - 2 * B * H * H * 3
+    assert peers.flops(shape, "window", 10) == peers.flops(shape, "chunk", 10) == peers.flops(shape)
+
+
+def test_scaling_quick_run_fits_its_expected_lines(peers, tmp_path):
+    scaling = _load("scaling")
+    args = ["--quick", "--repeats", "1", "--json", str(tmp_path / "scaling.json")]
+    if importlib.util.find_spec("matplotlib") is not None:
+        args += ["--plot", str(tmp_path / "scaling.png")]
+    report = scaling.main(args)
+    for sweep in ("T", "H"):
+        rows = report["results"][sweep]["rows"]
+        assert len(rows) == 3 and all(row["median_ms"] > 0 for row in rows)
+        # The expected line goes through the largest size.
+        assert rows[-1]["expected_ms"] == pytest.approx(rows[-1]["median_ms"])
+    if "--plot" in args:
+        assert (tmp_path / "scaling.png").stat().st_size > 0
