@@ -30,15 +30,19 @@ def _states(params: Params, xs: np.ndarray, h0: np.ndarray, activation: str) -> 
     hs[0] = h0
     # (1), input part: W_xh x_t + b_h for every t in one product, written straight into
     # the rows where h_t will go (no temporary of T*B*H numbers)
-    np.matmul(_rows(xs), params.W_xh.T, out=_rows(hs[1:]))
+    np.dot(_rows(xs), params.W_xh.T, out=_rows(hs[1:]))
     hs[1:] += params.b_h
     # W_hh^T as a C-ordered copy, made once: BLAS multiplies by it up to a third faster
     # than by the transposed view, and the loop multiplies by it T times.
     W_hh_T = np.ascontiguousarray(params.W_hh.T)
+    # One buffer for W_hh h_{t-1}, reused at every step: a fresh (B, H) array per step
+    # costs a page fault per 4 KiB once B*H*8 bytes pass malloc's mmap threshold.
+    # np.dot with out= also skips the ufunc machinery of @, a third of the time at H=100.
+    Wh = np.empty((B, H))
     for t in range(1, T + 1):
         a_t = hs[t]  # a view: W_xh x_t + b_h on entry, then a_t, then h_t
         # (1) a_t = (W_xh x_t + b_h) + W_hh h_{t-1}
-        a_t += hs[t - 1] @ W_hh_T
+        a_t += np.dot(hs[t - 1], W_hh_T, out=Wh)
         # (2) h_t = phi(a_t), written over a_t
         phi(a_t, activation, out=a_t)
     return hs

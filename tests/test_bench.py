@@ -30,3 +30,29 @@ def test_modes_measures_every_mode_on_a_tiny_shape(tmp_path, capsys):
     assert rows[0]["time_over_full"] == pytest.approx(1.0)
     # Every call keeps at least the states hs, so the peak cannot be below them.
     assert all(row["peak_over_hs"] >= 1.0 and row["median_ms"] > 0 for row in rows)
+
+
+def test_profile_phases_add_up_to_the_gradient_call(tmp_path, capsys):
+    """bench/profile.py runs the statements of rnn_ref.gradients one by one; it checks
+    that they still compute exactly what gradients does, and reports every phase."""
+    profile = _load("profile")
+    out = tmp_path / "profile.json"
+    result = profile.main(
+        ["--shape", "5", "2", "3", "4", "2", "--calls", "2", "--gemm-n", "32", "--json", str(out)]
+    )
+    printed = capsys.readouterr().out
+    for phase in ("validate", "forward (1)(2)", "backward loop (8)(9)", "dW_hh (11)", "total"):
+        assert phase in printed
+    written = json.loads(out.read_text())
+    assert written["shape"] == [5, 2, 3, 4, 2] and written["total_ms"] == result["total_ms"]
+    assert sum(result["phases_ms"].values()) == pytest.approx(result["total_ms"])
+    assert 0 < result["of_gemm"] == pytest.approx(result["gflops"] / result["gemm_gflops"])
+
+
+def test_profile_stops_when_its_phases_drift_from_gradients():
+    profile = _load("profile")
+    p = profile.peers.make_problem((4, 2, 3, 5, 2))
+    _, s = profile.profile_once(p, profile.phases(p))
+    s["W_hh"] = s["W_hh"] * (1 + 1e-15) + 1e-300  # a few ulps are enough
+    with pytest.raises(SystemExit, match="no longer computes what"):
+        profile.check_equal(p, s)

@@ -949,3 +949,18 @@ def test_step_backward_overflow_is_an_error():
     cache = replace(cache, W_hh=np.full((H, H), 1e300))
     with pytest.raises(FloatingPointError, match=lit("step_backward: expected the float64")):
         rnn_ref.step_backward(np.full((B, H), 1e300), cache)
+
+
+@pytest.mark.parametrize("function", ["loss", "gradients"])
+def test_squared_residual_overflow_is_an_error(function):
+    """Read-outs and targets finite, but |y - z|^2 beyond float64 in the mse loss: the
+    squared norms are summed by einsum, which reports no overflow, so the loss checks."""
+    params = good_params()
+    xs = np.zeros((2, B, D))
+    targets = np.zeros((2, B, O))
+    targets[1, 0, 0] = 1e200
+    with pytest.raises(FloatingPointError, match=lit(f"{function}: expected the float64")):
+        getattr(rnn_ref, function)(params, xs, targets)
+    weights = np.ones((2, B))
+    weights[1, 0] = 0.0  # the same target as padding is never read: no error
+    assert np.isfinite(rnn_ref.loss(params, xs, targets, weights=weights))
