@@ -65,7 +65,7 @@ def _chunk_deltas(
     dh_next = np.zeros((B, H))  # W_hh^T delta_{t+1}; nothing comes after step T
     for start, stop in _blocks_backward(T, B * H):
         # phi'(a_t) does not depend on the recursion: computed for a block of steps at
-        # once, it is one vectorised pass instead of three small temporaries per step.
+        # once, it is one vectorised call instead of a call and a temporary per step.
         dphi = phi_prime(hs[start + 1 : stop + 1], activation)
         for t in reversed(range(start, stop)):  # t is 0-based: transition t+1 of the math
             dh = deltas[t]  # a view: W_hy^T dy_t on entry, delta_t when this step is done
