@@ -435,9 +435,14 @@ def measure_shape(shape: Shape, setup: Setup, counts: ThreadCounts, modes: bool,
         fastest[name] = best(lambda r, name=name: r["name"] == name)
     if peer is not None:
         fastest["peer"] = peer
+    D, O = shape[2], shape[4]
+    # what the call must return, whatever it does inside: the five parameter gradients,
+    # dL/dxs and dL/dh0
+    returned = 8 * (H * D + H * H + H + O * H + O + T * B * D + B * H)
     return {
         "shape": list(shape),
         "hs_MiB": hs_bytes / 2**20,
+        "returned_over_hs": returned / hs_bytes,
         "gemm_gflops": gemm_rate,
         "fastest": {
             name: {"name": r["name"], "threads": r["threads"], "median_ms": r["median_ms"]}
@@ -511,7 +516,9 @@ def bars(results: list[dict]) -> list[dict]:
     """
     found = []
 
-    def bar(text: str, value: float, limit: float, at_least: bool = False, paired=None) -> None:
+    def bar(
+        text: str, value: float, limit: float, at_least: bool = False, paired=None, note=""
+    ) -> None:
         holds = value >= limit if at_least else value <= limit
         found.append(
             {
@@ -521,6 +528,7 @@ def bars(results: list[dict]) -> list[dict]:
                 "limit": limit,
                 "at_least": at_least,
                 "holds": holds,
+                "note": note,
             }
         )
 
@@ -558,8 +566,29 @@ def bars(results: list[dict]) -> list[dict]:
                 value, paired = ratio(row(fastest[mode]), full)
                 bar(f"{mode} / full at {shape}", value, limit, paired=paired)
         if shape == MODES_SHAPE:
-            bar(f"rnn_ref GFLOP/s / gemm GFLOP/s at {shape}", full["of_gemm"], 0.6, at_least=True)
-        bar(f"peak memory / hs at {shape}", full["peak_over_hs"], 3.0)
+            # Beside the bar, each thread count against the product on as many threads.
+            same = []
+            for r in result["rows"]:
+                if r["name"] == "rnn_ref":
+                    gemm = next(
+                        g
+                        for g in result["rows"]
+                        if g["kind"] == "gemm" and g["threads"] == r["threads"]
+                    )
+                    same.append(f"{r['gflops'] / gemm['gflops']:.2f} on {r['threads']} thread(s)")
+            bar(
+                f"rnn_ref GFLOP/s / gemm GFLOP/s at {shape}",
+                full["of_gemm"],
+                0.6,
+                at_least=True,
+                note="against the product on as many threads: " + ", ".join(same),
+            )
+        bar(
+            f"peak memory / hs at {shape}",
+            full["peak_over_hs"],
+            3.0,
+            note=f"the gradients the call returns take {result['returned_over_hs']:.2f} x hs",
+        )
     return found
 
 
@@ -641,6 +670,8 @@ def main(argv: list[str] | None = None) -> dict:
         verdict = "holds" if bar["holds"] else "FAILS"
         paired = f", paired {bar['paired']:.2f}" if bar["paired"] is not None else ""
         print(f"{verdict:<6} {bar['bar']}: {bar['value']:.2f}{paired} (bar: {sign} {bar['limit']})")
+        if bar["note"]:
+            print(f"{'':<6} ({bar['note']})")
     print(f"# load average at the end {about['load_average_end'][0]:.2f}")
     report = {"machine": about, "setup": setup.__dict__, "results": results, "bars": found}
     if args.json:

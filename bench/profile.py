@@ -83,7 +83,8 @@ def phases(p: peers.Problem) -> list[tuple[str, Callable[[dict], None]]]:
         (
             "W_hy^T dy (8)",
             put(
-                "dh_out", lambda s: (_rows(s["dys"]) @ s["params"].W_hy).reshape(s["hs"][1:].shape)
+                "dh_out",
+                lambda s: np.dot(_rows(s["dys"]), s["params"].W_hy).reshape(s["hs"][1:].shape),
             ),
         ),
         ("backward loop (8)(9)", backward),

@@ -12,6 +12,8 @@ PyTorch and JAX define it (spec section 1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -32,6 +34,11 @@ def relu(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 _PHI = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": relu}
+
+
+def activation_function(activation: str) -> Callable[..., np.ndarray]:
+    """phi itself, called as ``phi(a, out=None)``: for a loop that applies it many times."""
+    return _PHI[activation]
 
 
 def phi(a: np.ndarray, activation: str, out: np.ndarray | None = None) -> np.ndarray:

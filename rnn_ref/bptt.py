@@ -13,7 +13,7 @@ from itertools import pairwise
 import numpy as np
 
 from . import _validation as v
-from .activations import phi
+from .activations import activation_function
 from .containers import Gradients, Params, Spec, Trajectory
 from .losses import loss_and_dys
 from .truncation import backprop_deltas
@@ -43,12 +43,13 @@ def _states(params: Params, xs: np.ndarray, h0: np.ndarray, activation: str) -> 
     Wh = np.empty((B, H))
     # (h_{t-1}, a_t) as views of consecutive rows of hs, made at once by list(): at B = 1,
     # H = 100, indexing hs twice per step is a tenth of the step's time.
+    phi_ = activation_function(activation)  # np.tanh, sigmoid or relu
     for h_prev, a_t in pairwise(list(hs)):
         # a_t is a view: W_xh x_t + b_h on entry, then a_t, then h_t
         # (1) a_t = (W_xh x_t + b_h) + W_hh h_{t-1}
         a_t += np.dot(h_prev, W_hh_T, out=Wh)
         # (2) h_t = phi(a_t), written over a_t
-        phi(a_t, activation, out=a_t)
+        phi_(a_t, out=a_t)
     return hs
 
 
@@ -158,8 +159,9 @@ def gradients(
     dW_hy = _rows(dys).T @ _rows(hs[1:])  # (6) sum_t dy_t h_t^T
     db_y = _rows(dys).sum(axis=0)  # (7) sum_t dy_t
     # (8), read-out part: W_hy^T dy_t for all t in one product. The backward loop turns
-    # this buffer into the deltas in place.
-    dh_out = (_rows(dys) @ params.W_hy).reshape(hs[1:].shape)
+    # this buffer into the deltas in place. np.dot, not @: with O = 1 the product has an
+    # inner size of 1, which @ computes without BLAS (6.6 against 1.8 us at T=50, H=100).
+    dh_out = np.dot(_rows(dys), params.W_hy).reshape(hs[1:].shape)
     del dys
     deltas, dh0 = backprop_deltas(
         dh_out, hs, params.W_hh, spec.activation, spec.truncation, spec.truncation_mode

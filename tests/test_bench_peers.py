@@ -47,6 +47,9 @@ def test_quick_run_times_every_contender_and_checks_the_peers(peers, tmp_path, c
         assert len(result["checks"]) == sum(1 for row in result["rows"] if row["kind"] == "peer"), (
             "a peer was timed without being checked"
         )
+        T, B, D, H, O = result["shape"]
+        returned = H * D + H * H + H + O * H + O + T * B * D + B * H  # numbers
+        assert result["returned_over_hs"] == pytest.approx(returned / ((T + 1) * B * H))
     last = report["results"][-1]["rows"]
     assert {"window(8)", "chunk(8)"} <= {row["name"] for row in last}
     assert "median ms" in printed and "gemm 256" in printed
@@ -74,3 +77,49 @@ def test_scaling_quick_run_fits_its_expected_lines(peers, tmp_path):
         assert rows[-1]["expected_ms"] == pytest.approx(rows[-1]["median_ms"])
     if "--plot" in args:
         assert (tmp_path / "scaling.png").stat().st_size > 0
+
+
+def test_the_bars_say_what_bounds_them(peers):
+    """At the shape of the matrix-product bar, each thread count is also set against the
+    product on as many threads; every memory bar says what the returned gradients take."""
+    shape = peers.MODES_SHAPE
+
+    def row(name, kind, threads, ms, gflops, **extra):
+        times = [ms] * 3
+        return dict(
+            name=name,
+            kind=kind,
+            threads=threads,
+            median_ms=ms,
+            gflops=gflops,
+            times_ms=times,
+            **extra,
+        )
+
+    ours = {"peak_over_hs": 2.0}
+    rows = [
+        row("rnn_ref", "ours", "1", 200.0, 36.0, **ours),
+        row("rnn_ref", "ours", "2", 125.0, 60.0, **ours),
+        row("jax", "peer", "xla", 250.0, 30.0),
+        row("gemm 2048", "gemm", "1", 320.0, 54.0),
+        row("gemm 2048", "gemm", "2", 160.0, 100.0),
+    ]
+    for r in rows:
+        r["of_gemm"] = r["gflops"] / 100.0
+    result = {
+        "shape": list(shape),
+        "rows": rows,
+        "fastest": {
+            "rnn_ref": {"name": "rnn_ref", "threads": "2"},
+            "peer": {"name": "jax", "threads": "xla"},
+        },
+        "fastest_peer": "jax (xla)",
+        "returned_over_hs": 0.5,
+    }
+    found = {bar["bar"].split(" at ")[0]: bar for bar in peers.bars([result])}
+    gemm = found["rnn_ref GFLOP/s / gemm GFLOP/s"]
+    assert gemm["holds"] and gemm["value"] == pytest.approx(0.6)
+    assert "0.67 on 1 thread(s), 0.60 on 2 thread(s)" in gemm["note"]
+    memory = found["peak memory / hs"]
+    assert memory["holds"] and "returns take 0.50 x hs" in memory["note"]
+    assert found["rnn_ref / fastest peer, jax (xla),"]["value"] == pytest.approx(0.5)
