@@ -67,12 +67,20 @@ def _chunk_deltas(
         # phi'(a_t) does not depend on the recursion: computed for a block of steps at
         # once, it is one vectorised call instead of a call and a temporary per step.
         dphi = phi_prime(hs[start + 1 : stop + 1], activation)
-        for t in reversed(range(start, stop)):  # t is 0-based: transition t+1 of the math
-            dh = deltas[t]  # a view: W_hy^T dy_t on entry, delta_t when this step is done
+        # t is 0-based (transition t+1 of the math), and dh is the view deltas[t]: W_hy^T dy_t
+        # on entry, delta_t when the step is done. list() makes the views of the block's rows
+        # at once, cheaper than indexing two arrays at every step.
+        steps = zip(
+            reversed(range(start, stop)),
+            reversed(list(deltas[start:stop])),
+            reversed(list(dphi)),
+            strict=True,
+        )
+        for t, dh, dphi_t in steps:
             # (8) dL/dh_t = W_hy^T dy_t + W_hh^T delta_{t+1}
             dh += dh_next
             # (9) delta_t = phi'(a_t) * dL/dh_t
-            dh *= dphi[t - start]
+            dh *= dphi_t
             # (C1) hs[t] enters a chunk when t is a multiple of k: held constant, so
             # nothing flows back into it (t = 0 is h0, which is live in the first chunk).
             if t % k == 0 and t > 0:

@@ -953,8 +953,8 @@ def test_step_backward_overflow_is_an_error():
 
 @pytest.mark.parametrize("function", ["loss", "gradients"])
 def test_squared_residual_overflow_is_an_error(function):
-    """Read-outs and targets finite, but |y - z|^2 beyond float64 in the mse loss: the
-    squared norms are summed by einsum, which reports no overflow, so the loss checks."""
+    """Read-outs and targets finite, but |y - z|^2 beyond float64 in the mse loss (whose
+    squared norms come from np.vecdot, not from an elementwise square)."""
     params = good_params()
     xs = np.zeros((2, B, D))
     targets = np.zeros((2, B, O))
