@@ -964,3 +964,17 @@ def test_squared_residual_overflow_is_an_error(function):
     weights = np.ones((2, B))
     weights[1, 0] = 0.0  # the same target as padding is never read: no error
     assert np.isfinite(rnn_ref.loss(params, xs, targets, weights=weights))
+
+
+def test_padded_positions_are_not_read_even_where_the_read_out_is_huge():
+    """The mse residual at a padded position is set to 0, not left as y: a read-out of 1e200
+    there would otherwise overflow when squared, an error from a position the loss skips."""
+    params = replace(good_params(), b_y=np.full(O, 1e200))
+    xs = np.zeros((2, B, D))
+    targets = rnn_ref.forward(params, xs).ys.copy()  # residual exactly 0 where live
+    weights = np.ones((2, B))
+    weights[1, 0] = 0.0
+    targets[1, 0] = np.nan
+    assert rnn_ref.loss(params, xs, targets, weights=weights) == 0.0
+    g = rnn_ref.gradients(params, xs, targets, weights=weights)
+    assert all(np.all(a == 0.0) for a in g.params.arrays())
