@@ -12,7 +12,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -130,8 +130,7 @@ def check_params(params: object) -> Params:
     return Params(**arrays)
 
 
-@dataclass(frozen=True)
-class Sizes:
+class Sizes(NamedTuple):  # a tuple, not a dataclass: built on every call, it is 4x cheaper
     T: int
     B: int
     D: int

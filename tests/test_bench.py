@@ -56,3 +56,20 @@ def test_profile_stops_when_its_phases_drift_from_gradients():
     s["W_hh"] = s["W_hh"] * (1 + 1e-15) + 1e-300  # a few ulps are enough
     with pytest.raises(SystemExit, match="no longer computes what"):
         profile.check_equal(p, s)
+
+
+def test_versions_compares_a_revision_with_this_checkout(capsys):
+    """Against HEAD the two versions are the same code: equal gradients (difference 0,
+    unless the working tree is mid-change, which CI's clean checkout never is)."""
+    versions = _load("versions")
+    rows = versions.main(["HEAD", "--shape", "4", "2", "3", "5", "2", "--repeats", "1"])
+    assert [row["mode"] for row in rows] == ["full", "window(8)", "chunk(8)"]
+    assert all(row["before_ms"] > 0 and row["after_ms"] > 0 for row in rows)
+    assert all(row["difference"] < 1e-12 for row in rows)
+    assert "after/before" in capsys.readouterr().out
+
+
+def test_versions_names_a_revision_git_does_not_know():
+    versions = _load("versions")
+    with pytest.raises(SystemExit, match="git archive no-such-revision"):
+        versions.main(["no-such-revision", "--shape", "2", "1", "1", "2", "1"])
