@@ -40,14 +40,6 @@ ULPS = 8
 SATURATION = 30.0
 
 
-def assert_within(name: str, ours, theirs, bounds, *, config: str) -> float:
-    """``compare.assert_within`` on flattened arrays (it indexes its arguments as 1-d);
-    a failure names the flat index and the shape."""
-    shape = np.shape(theirs)
-    flat = [np.ravel(np.broadcast_to(a, shape)) for a in (ours, theirs, bounds)]
-    return compare.assert_within(f"{name} (shape {shape}, flat index)", *flat, config=config)
-
-
 def phi_relative_error(hs: np.ndarray) -> np.ndarray:
     """A bound on the relative error of phi'(a) = h (1 - h) or 1 - h^2 computed from an h
     that is off by ULPS ulps: ULPS u (2 + 1 / (1 - |h|)). 1 - |h| is where the digits go:
@@ -95,7 +87,7 @@ def test_saturated_units(case: Case, data, tally) -> None:
     theirs_fields = {"L": theirs.loss, **compare.gradient_fields(theirs)}
     for name, array in {"L": ours.loss, **compare.gradient_fields(ours)}.items():
         bound = RTOL * scale[name] + budget[name]
-        ratio = assert_within(name, array, theirs_fields[name], bound, config=config)
+        ratio = compare.assert_within(name, array, theirs_fields[name], bound, config=config)
         tally.error("saturated: |ours - twin| / bound", ratio, config)
         # How loose the phi' part is, element by element: ~8u e^30 per saturated step.
         m = np.asarray(size[name])
@@ -282,5 +274,5 @@ def test_long_sequences_exploding_relu(spec: Spec, tally) -> None:
     worst = 0.0
     for name, array in {"L": ours.loss, **compare.gradient_fields(ours)}.items():
         b = np.asarray(theirs_fields[name])
-        worst = max(worst, assert_within(name, array, b, rtol * np.abs(b), config=config))
+        worst = max(worst, compare.assert_within(name, array, b, rtol * np.abs(b), config=config))
     tally.error("exploding-relu: elementwise error / gamma_N bound", worst, config)

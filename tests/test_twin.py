@@ -253,6 +253,20 @@ def test_the_comparison_message_names_what_failed():
         compare.assert_close("dL/dxs", nan, theirs.xs, rtol=RTOL, config=config)
 
 
+def test_elementwise_bounds_name_the_worst_element_in_any_shape():
+    theirs = np.arange(12.0).reshape(3, 4)
+    bounds = np.full((3, 4), 0.1)
+    ours = theirs + 0.05  # within every bound: half of it
+    assert compare.assert_within("x", ours, theirs, bounds, config="c") == pytest.approx(0.5)
+    ours[2, 1] += 1.0  # 10.5 times its bound, the worst
+    ours[0, 3] += 0.5
+    with pytest.raises(AssertionError, match=r"\(10\.5 times\) at index \(2, 1\)") as failure:
+        compare.assert_within("x", ours, theirs, bounds, config="c")
+    assert f"ours = {float(ours[2, 1])!r}, theirs = 9.0" in str(failure.value)
+    with pytest.raises(AssertionError, match=r"(?s)\(inf times\) at index 3\n.*ours = nan"):
+        compare.assert_within("v", [0.0, 1.0, 2.0, np.nan], [0.0, 1.0, 2.0, 3.0], 0.1, config="c")
+
+
 def test_random_directions_are_unit_and_reproducible():
     params, xs, _, h0, _ = make_case("padded", "tanh", "mse")
     shapes = oracles.point_shapes(params, xs, h0)

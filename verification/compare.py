@@ -142,19 +142,24 @@ def assert_within(name: str, ours, theirs, bounds, *, config: object) -> float:
     """Assert |ours_i - theirs_i| <= bounds_i elementwise (e.g. finite differences and
     their error bounds); return max_i |ours_i - theirs_i| / bounds_i.
 
-    The message names the worst element by that ratio, with both values and its bound.
+    The arrays may have any shape (``theirs`` and ``bounds`` broadcast to that of
+    ``ours``). The message names the worst element by that ratio, by its index in that
+    shape, with both values and its bound.
     """
-    ours, theirs = np.atleast_1d(ours).astype(float), np.atleast_1d(theirs).astype(float)
+    ours = np.atleast_1d(np.asarray(ours, dtype=float))
+    theirs = np.broadcast_to(np.asarray(theirs, dtype=float), ours.shape)
     bounds = np.broadcast_to(np.asarray(bounds, dtype=float), ours.shape)
     ratio = np.abs(ours - theirs) / np.maximum(bounds, TINY)
     ratio = np.where(np.isnan(ratio), np.inf, ratio)
-    i = int(np.argmax(ratio))
+    i = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     if not ratio[i] <= 1:
         diff = abs(ours[i] - theirs[i])
+        index = tuple(int(j) for j in i)
         raise AssertionError(
             f"{name}: |ours - theirs| = {diff:.3e} exceeds its bound {bounds[i]:.3e} "
-            f"({ratio[i]:.3g} times) at index {i}\n  config: {config}\n"
-            f"  ours = {ours[i]!r}, theirs = {theirs[i]!r}, relative error "
+            f"({ratio[i]:.3g} times) at index {index if len(index) > 1 else index[0]}\n"
+            f"  config: {config}\n"
+            f"  ours = {float(ours[i])!r}, theirs = {float(theirs[i])!r}, relative error "
             f"{diff / max(abs(theirs[i]), TINY):.3e}"
         )
     return float(np.max(ratio))
