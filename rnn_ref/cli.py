@@ -8,11 +8,12 @@
     rnn-ref predict sine --params runs/sine/params.npz
 
 Output goes to stdout and nothing else goes there; errors go to stderr. Exit status: 0 on
-success, 2 for bad usage (argparse) or a ``ValueError``/``TypeError`` from rnn_ref (one
-line, no traceback), 1 when stdout is closed early (``rnn-ref explain | head -3``), as
-Python's own recipe for SIGPIPE does. ``verify`` also exits 1 when an oracle disagrees,
-and 2 when JAX or tqdm is missing; ``train`` exits 2 when training diverges or when
-matplotlib is missing and plots are asked for.
+success, 2 for bad usage (argparse) or a ``ValueError``/``TypeError`` from rnn_ref, or its
+``FloatingPointError`` for inputs too large for float64 (one line, no traceback), 1 when
+stdout is closed early (``rnn-ref explain | head -3``), as Python's own recipe for SIGPIPE
+does. ``verify`` also exits 1 when an oracle disagrees, and 2 when JAX or tqdm is missing;
+``train`` exits 2 when training diverges or when matplotlib is missing and plots are asked
+for.
 
 Adding a command: write ``_add_<name>(subparsers)``, which builds its parser and sets
 ``run`` to a function of the parsed arguments that returns the exit status, and append it
@@ -595,7 +596,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, FloatingPointError) as error:
+        # FloatingPointError: finite inputs too large for float64 (rnn_ref's overflow
+        # check), e.g. a params.npz edited by hand; like a bad argument, the input's fault.
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -368,3 +368,21 @@ def test_defaults_are_what_the_docs_say():
     assert isinstance(sine.DEFAULTS, TrainConfig)
     assert tasks.TASKS.keys() == {"sine", "sentiment", "hello", "chars"}
     assert Path(chars.read_text(None)[1]).name == "sonnets.txt"
+
+
+def test_predict_with_parameters_too_large_for_float64_is_a_clear_error(tmp_path, capsys):
+    """Finite parameters that overflow float64 in the forward pass: exit status 2 and one
+    line naming the command and the overflow, not a traceback."""
+    run_cli(["train", "hello", *TINY_FLAGS["hello"], "--out", str(tmp_path)], capsys)
+    with np.load(tmp_path / "params.npz", allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    # a_t = W_xh x_t + W_hh h_{t-1} + b_h = 1e308 + ... + 1e308 for a one-hot x_t: inf
+    arrays["W_xh"] = np.full_like(arrays["W_xh"], 1e308)
+    arrays["b_h"] = np.full_like(arrays["b_h"], 1e308)
+    np.savez(tmp_path / "huge.npz", **arrays)
+    status, stdout, stderr = run_cli(
+        ["predict", "hello", "--params", str(tmp_path / "huge.npz")], capsys
+    )
+    assert status == 2 and not stdout
+    assert stderr.startswith("rnn-ref predict: error: ") and "stay finite" in stderr
+    assert len(stderr.strip().splitlines()) == 1
