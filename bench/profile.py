@@ -3,6 +3,7 @@
     python bench/profile.py                                  # (200, 64, 64, 256, 64)
     python bench/profile.py --shape 50 1 1 100 1 --threads 1
     python bench/profile.py --json profile.json
+    python bench/profile.py --lines --threads 2       # line_profiler, line by line
 
 The statements of ``rnn_ref.gradients`` (full BPTT, tanh, mse, the problem of
 ``bench/peers.py``) run one by one, each under its own clock, in the order and with the
@@ -12,8 +13,8 @@ reports its mean over ``--calls`` calls (after a warm-up call) and its share of 
 the total is set against the rate of a square float64 product timed in the same run, on
 the same BLAS threads, as in ``bench/peers.py``.
 
-A profiler that samples the interpreter (pyinstrument) sees the same thing at coarser
-grain: every phase except the two time loops is one NumPy call. Fresh memory is part of
+``--lines`` instead runs line_profiler over ``gradients``, ``_states`` and ``_chunk_deltas``,
+which splits the two time loops into their statements as well. Fresh memory is part of
 what a call costs: glibc gives large freed blocks back to the kernel, and the next call
 pays a page fault for each page it touches again. To see a call without that cost, run the
 script with ``MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000`` in its
@@ -131,6 +132,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--gemm-n", type=int, default=2048, help="size of the reference product")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument(
+        "--lines",
+        action="store_true",
+        help="instead, time every line of gradients and of its two time loops with "
+        "line_profiler (pip install '.[bench]')",
+    )
     args = ap.parse_args(argv)
     for name in ("calls", "threads", "gemm_n"):
         if getattr(args, name) < (0 if name == "threads" else 1):
@@ -151,7 +158,45 @@ def main(argv: list[str] | None = None) -> dict:
 
         limits = threadpool_limits(limits=args.threads, user_api="blas")
     with limits:
-        return _profile(shape, args)
+        return _lines(shape, args) if args.lines else _profile(shape, args)
+
+
+def _lines(shape: peers.Shape, args: argparse.Namespace) -> dict:
+    """line_profiler over ``rnn_ref.gradients``, ``_states`` and ``_chunk_deltas``."""
+    if not peers.installed("line_profiler"):
+        raise SystemExit("--lines needs line_profiler (pip install '.[bench]')")
+    from line_profiler import LineProfiler
+
+    from rnn_ref import truncation
+
+    p = peers.make_problem(shape)
+
+    def call():
+        return rnn_ref.gradients(p.params, p.xs, p.targets, h0=p.h0)
+
+    call()  # the warm-up call
+    # gradients is wrapped by the overflow check; profile the function itself
+    functions = [bptt.gradients.__wrapped__, bptt._states, truncation._chunk_deltas]
+    profiler = LineProfiler(*functions)
+    profiler.enable()
+    for _ in range(args.calls):
+        call()
+    profiler.disable()
+    threads = args.threads or "as started"
+    print(
+        f"# rnn_ref.gradients at (T, B, D, H, O) = {shape}, BLAS threads: {threads}, "
+        f"{args.calls} calls"
+    )
+    profiler.print_stats(output_unit=1e-3, stripzeros=True)
+    stats = profiler.get_stats()
+    return {
+        "shape": shape,
+        "calls": args.calls,
+        "functions_ms": {
+            name: 1e3 * sum(time for _, _, time in timings) * stats.unit
+            for (_, _, name), timings in stats.timings.items()
+        },
+    }
 
 
 def _profile(shape: peers.Shape, args: argparse.Namespace) -> dict:

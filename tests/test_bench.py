@@ -73,3 +73,20 @@ def test_versions_names_a_revision_git_does_not_know():
     versions = _load("versions")
     with pytest.raises(SystemExit, match="git archive no-such-revision"):
         versions.main(["no-such-revision", "--shape", "2", "1", "1", "2", "1"])
+
+
+def test_profile_lines_times_every_line_of_the_loops(capsys):
+    """--lines runs line_profiler when it is installed (the bench extra), and otherwise
+    says what to install; either way it must not fail in another way."""
+    profile = _load("profile")
+    args = ["--lines", "--shape", "5", "2", "3", "4", "2", "--calls", "2"]
+    if not profile.peers.installed("line_profiler"):
+        with pytest.raises(SystemExit, match="needs line_profiler"):
+            profile.main(args)
+        return
+    result = profile.main(args)
+    printed = capsys.readouterr().out
+    assert "a_t += np.dot(h_prev, W_hh_T, out=Wh)" in printed  # the forward step
+    assert "np.dot(dh, W_hh, out=dh_next)" in printed  # the backward step
+    assert set(result["functions_ms"]) == {"gradients", "_states", "_chunk_deltas"}
+    assert all(ms > 0 for ms in result["functions_ms"].values())
