@@ -41,7 +41,7 @@ def _states(params: Params, xs: np.ndarray, h0: np.ndarray, activation: str) -> 
     W_hh_T = np.ascontiguousarray(params.W_hh.T)
     # One buffer for W_hh h_{t-1}, reused at every step: a fresh (B, H) array per step
     # costs a page fault per 4 KiB once B*H*8 bytes pass malloc's mmap threshold.
-    # np.dot with out= also skips the ufunc machinery of @, a third of the time at H=100.
+    # np.dot(out=) rather than @: 1.3 against 1.8 us per product at B = 1, H = 100.
     Wh = np.empty((B, H))
     # (h_{t-1}, a_t) as views of consecutive rows of hs, made at once by list(): at B = 1,
     # H = 100, indexing hs twice per step is a tenth of the step's time.

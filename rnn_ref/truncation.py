@@ -91,8 +91,9 @@ def _chunk_deltas(
 
 
 # A block of phi' values holds at most this many numbers (256 KiB): enough to take the
-# whole sequence at once for small B*H, where the per-step call overhead dominates
-# (T = 50, B = 1, H = 100: 80 of 280 us), and a bounded extra beside hs when B*H is large.
+# whole sequence at once for small B*H, where the per-step call overhead dominates (at
+# T = 50, B = 1, H = 100 the loop takes 0.13 ms instead of 0.21 with phi' per step), and a
+# bounded extra beside hs when B*H is large.
 _BLOCK_NUMBERS = 32768
 
 

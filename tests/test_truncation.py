@@ -267,3 +267,27 @@ def test_window_deltas_with_k_equal_T_is_full(activation, T):
     if T > 1:  # a shorter window is a different gradient on this case
         short = _window_deltas(dh_out.copy(), hs, params.W_hh, activation, k=T - 1)
         assert relative_error(short, full) > 1e-6
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize(("k", "mode"), [(None, "window"), (2, "chunk"), (3, "chunk")])
+@pytest.mark.parametrize("steps_per_block", [1, 2, 3, 5])
+def test_phi_prime_blocks_do_not_change_the_gradient(
+    monkeypatch, activation, k, mode, steps_per_block
+):
+    """The backward loop takes phi' for a block of steps at once. The test cases are small
+    enough to fit in one block; here blocks of 1, 2, 3 and 5 steps (boundaries that fall
+    inside chunks and on them) must give the same gradient, bit for bit, as one block."""
+    from rnn_ref import truncation
+
+    T, B, H = 7, 2, 3
+    params, xs, targets, h0, weights = make(activation, "mse", T=T, B=B, H=H)
+    s = spec(activation, "mse", k, mode)
+    whole = rnn_ref.gradients(params, xs, targets, s, h0=h0, weights=weights)
+    assert truncation._blocks_backward(T, B * H) == [(0, T)]  # one block by default
+    monkeypatch.setattr(truncation, "_BLOCK_NUMBERS", steps_per_block * B * H)
+    blocks = truncation._blocks_backward(T, B * H)
+    assert len(blocks) == -(-T // steps_per_block) and blocks[0][1] == T and blocks[-1][0] == 0
+    split = rnn_ref.gradients(params, xs, targets, s, h0=h0, weights=weights)
+    for name in QUANTITIES:
+        np.testing.assert_array_equal(as_dict(split)[name], as_dict(whole)[name], err_msg=name)
