@@ -72,17 +72,28 @@ def train_cli(task: str, flags: list[str], out: Path) -> tuple[dict, float]:
     return json.loads((out / "metrics.json").read_text()), wall
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: the header, the separator line, one line per row."""
+    lines = [header, ["---"] * len(header), *rows]
+    return "".join("| " + " | ".join(cells) + " |\n" for cells in lines)
+
+
 def results_table(rows: list[dict]) -> str:
-    lines = [
-        "| task | figure | rnn-ref, defaults | the tutorials | training | whole command |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in rows:
-        lines.append(
-            f"| {row['task']} | {row['figure']} | **{row['ours']}** | {row['theirs']} | "
-            f"{row['train_seconds']:.1f} s | {row['wall_seconds']:.1f} s |"
-        )
-    return "\n".join(lines) + "\n"
+    header = ["task", "figure", "rnn-ref, defaults", "the tutorials", "training", "whole command"]
+    return markdown_table(
+        header,
+        [
+            [
+                r["task"],
+                r["figure"],
+                f"**{r['ours']}**",
+                r["theirs"],
+                f"{r['train_seconds']:.1f} s",
+                f"{r['wall_seconds']:.1f} s",
+            ]
+            for r in rows
+        ],
+    )
 
 
 def describe(name: str, metrics: dict) -> dict:
@@ -195,16 +206,20 @@ def changes_table(rows: list[dict]) -> str:
 
 def truncation_table(rows: list[dict]) -> str:
     full = next(r for r in rows if r["gradient"] == "full")
-    lines = [
-        "| gradient | validation RMSE | training RMSE | RMSE / full | training time |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['gradient']} | {r['val_rmse']:.2e} | {r['train_rmse']:.2e} | "
-            f"{r['val_rmse'] / full['val_rmse']:.3g} | {r['train_seconds']:.1f} s |"
-        )
-    return "\n".join(lines) + "\n"
+    header = ["gradient", "validation RMSE", "training RMSE", "RMSE / full", "training time"]
+    return markdown_table(
+        header,
+        [
+            [
+                r["gradient"],
+                f"{r['val_rmse']:.2e}",
+                f"{r['train_rmse']:.2e}",
+                f"{r['val_rmse'] / full['val_rmse']:.3g}",
+                f"{r['train_seconds']:.1f} s",
+            ]
+            for r in rows
+        ],
+    )
 
 
 def machine() -> str:

@@ -102,46 +102,21 @@ def _add_explain(subparsers: argparse._SubParsersAction) -> None:
     default = ExplainConfig()
     sizes = parser.add_argument_group("sizes")
     positive = _integer(1)
-    sizes.add_argument(
-        "-T",
-        "--steps",
-        type=positive,
-        default=default.steps,
-        metavar="T",
-        help="number of time steps T",
-    )
-    sizes.add_argument(
-        "-B",
-        "--batch",
-        type=positive,
-        default=default.batch,
-        metavar="B",
-        help="number of sequences B",
-    )
-    sizes.add_argument(
-        "-D",
-        "--inputs",
-        type=positive,
-        default=default.inputs,
-        metavar="D",
-        help="number of inputs D",
-    )
-    sizes.add_argument(
-        "-H",
-        "--hidden",
-        type=positive,
-        default=default.hidden,
-        metavar="H",
-        help="number of hidden units H",
-    )
-    sizes.add_argument(
-        "-O",
-        "--outputs",
-        type=positive,
-        default=default.outputs,
-        metavar="O",
-        help="number of outputs O (classes for softmax_ce)",
-    )
+    for letter, name, what in (
+        ("T", "steps", "number of time steps T"),
+        ("B", "batch", "number of sequences B"),
+        ("D", "inputs", "number of inputs D"),
+        ("H", "hidden", "number of hidden units H"),
+        ("O", "outputs", "number of outputs O (classes for softmax_ce)"),
+    ):
+        sizes.add_argument(
+            f"-{letter}",
+            f"--{name}",
+            type=positive,
+            default=getattr(default, name),
+            metavar=letter,
+            help=what,
+        )
     model = parser.add_argument_group("model and loss")
     model.add_argument(
         "--activation", choices=ACTIVATIONS, default=default.activation, help="the activation phi"

@@ -175,13 +175,22 @@ class SGD:
         Returns:
             The new parameters and the new state; nothing passed in is modified.
         """
-        if not isinstance(state, SGDState):
-            raise TypeError(f"state: expected an SGDState from SGD.init, got {state!r:.100}")
-        params = v.check_params(params)
-        grads = _check_grads(grads, params)
-        eta = self.lr if lr is None else _positive(lr, "lr")
+        params, grads, eta = _update_arguments(self, params, grads, state, SGDState, lr)
         new = _map(lambda theta, g: theta - eta * g, params, grads)
         return new, SGDState(step=state.step + 1)
+
+
+def _update_arguments(optimizer, params, grads, state, state_type, lr):
+    """The checks that open every ``update``: the state's type, params and grads, and the
+    step size (``lr`` when given, else the optimiser's own). Returns params, grads, eta."""
+    if not isinstance(state, state_type):
+        raise TypeError(
+            f"state: expected an {state_type.__name__} from {type(optimizer).__name__}.init, "
+            f"got {state!r:.100}"
+        )
+    params = v.check_params(params)
+    grads = _check_grads(grads, params)
+    return params, grads, optimizer.lr if lr is None else _positive(lr, "lr")
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,13 +249,9 @@ class Adam:
         Returns:
             The new parameters and the new state; nothing passed in is modified.
         """
-        if not isinstance(state, AdamState):
-            raise TypeError(f"state: expected an AdamState from Adam.init, got {state!r:.100}")
-        params = v.check_params(params)
-        grads = _check_grads(grads, params)
+        params, grads, eta = _update_arguments(self, params, grads, state, AdamState, lr)
         m_prev = _check_grads(state.m, params, "state.m")
         v_prev = _check_grads(state.v, params, "state.v")
-        eta = self.lr if lr is None else _positive(lr, "lr")
         b1, b2, eps = self.beta1, self.beta2, self.eps
         t = state.step + 1
         # m_t = b1 m_{t-1} + (1 - b1) g_t;  v_t = b2 v_{t-1} + (1 - b2) g_t^2

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import relative_error, uniform_params
 
 import rnn_ref
 from rnn_ref import Params, Spec
@@ -37,7 +38,6 @@ RTOL = 1e-6
 # under window(k) when every weighted term is past step k) has finite differences that
 # are exactly 0, because both perturbed surrogates are the same sum of the same numbers;
 # rnn_ref must then return exactly 0 too, so no larger floor is needed.
-TINY = np.finfo(np.float64).tiny
 
 # relu is not differentiable at 0: a central difference straddling the kink is wrong. The
 # steps move any pre-activation by ~1e-5 at most, so a margin of 1e-3 keeps every
@@ -85,13 +85,7 @@ def make_case(name: str, activation: str, loss: str, attempt: int = 0):
     T, B, D, H, O, pattern, nonzero_h0 = CASES[name]
     seed = [*CASES].index(name) * 1000 + ACTIVATIONS.index(activation) * 100
     rng = np.random.default_rng(seed + LOSSES.index(loss) * 10 + attempt)
-    params = Params(
-        W_xh=rng.uniform(-1.0, 1.0, size=(H, D)),
-        W_hh=rng.uniform(-0.9, 0.9, size=(H, H)),
-        b_h=rng.uniform(-0.5, 0.5, size=H),
-        W_hy=rng.uniform(-1.0, 1.0, size=(O, H)),
-        b_y=rng.uniform(-0.5, 0.5, size=O),
-    )
+    params = uniform_params(rng, D, H, O)
     xs = rng.uniform(-1.0, 1.0, size=(T, B, D))
     h0 = rng.uniform(-0.8, 0.8, size=(B, H)) if nonzero_h0 else None
     weights = _weights(pattern, T, B, rng)
@@ -122,11 +116,6 @@ def case_for(name: str, activation: str, loss: str):
         if activation != "relu" or (margin > RELU_MARGIN and alive and some_dead):
             return case
     raise AssertionError(f"no relu case for {name} keeps a margin of {RELU_MARGIN}")
-
-
-def relative_error(ours: np.ndarray, fd: np.ndarray) -> float:
-    """max|ours - fd| / max(max|fd|, tiny) for one quantity."""
-    return float(np.max(np.abs(ours - fd)) / max(float(np.max(np.abs(fd))), TINY))
 
 
 def compare(name: str, activation: str, loss: str, k: int | None, mode: str):

@@ -221,8 +221,14 @@ def test_gradients_of_another_shape_are_rejected():
     wrong = dataclasses.replace(grads, W_hh=np.zeros((H + 1, H + 1)))
     with pytest.raises(ValueError, match=r"^grads\.W_hh: expected shape \(3, 3\) like params"):
         rnn_ref.SGD(0.1).update(params, wrong, SGDState())
-    with pytest.raises(TypeError, match=r"^state: expected an AdamState"):
+    with pytest.raises(
+        TypeError, match=r"^state: expected an AdamState from Adam\.init, got SGDState"
+    ):
         Adam().update(params, grads, SGDState())
+    with pytest.raises(
+        TypeError, match=r"^state: expected an SGDState from SGD\.init, got AdamState"
+    ):
+        rnn_ref.SGD(0.1).update(params, grads, Adam().init(params))
     nan = dataclasses.replace(grads, b_y=np.array([np.nan, 0.0]))
     with pytest.raises(ValueError, match=r"^grads\.b_y: expected finite values"):
         Adam().update(params, nan, Adam().init(params))

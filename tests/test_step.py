@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import assert_close, uniform_params
 
 import rnn_ref
 from rnn_ref import Params, Spec, step_backward, step_forward
@@ -19,26 +20,9 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu")
 LOSSES = ("mse", "softmax_ce")
 
 
-def relative_error(ours: np.ndarray, theirs: np.ndarray) -> float:
-    scale = max(float(np.max(np.abs(theirs))), np.finfo(np.float64).tiny)
-    return float(np.max(np.abs(np.asarray(ours) - theirs)) / scale)
-
-
-def assert_close(ours, theirs, what: str, config: str, rtol: float = 1e-12) -> None:
-    assert np.shape(ours) == np.shape(theirs), f"{what} ({config}): shapes differ"
-    error = relative_error(ours, theirs)
-    assert error <= rtol, f"{what} ({config}): relative error {error:.3e} > {rtol:.0e}"
-
-
 def make(activation: str, loss: str, *, T=5, B=2, D=3, H=4, O=3):
     rng = np.random.default_rng(7 + 10 * ACTIVATIONS.index(activation) + LOSSES.index(loss))
-    params = Params(
-        W_xh=rng.uniform(-1.0, 1.0, size=(H, D)),
-        W_hh=rng.uniform(-0.8, 0.8, size=(H, H)),
-        b_h=rng.uniform(-0.2, 0.6, size=H),
-        W_hy=rng.uniform(-1.0, 1.0, size=(O, H)),
-        b_y=rng.uniform(-0.5, 0.5, size=O),
-    )
+    params = uniform_params(rng, D, H, O, recurrent=0.8, bias=(-0.2, 0.6))
     xs = rng.uniform(-1.0, 1.0, size=(T, B, D))
     h0 = rng.uniform(-0.5, 0.5, size=(B, H))
     weights = rng.uniform(0.5, 2.0, size=(T, B))

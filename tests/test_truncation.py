@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import assert_close, relative_error, uniform_params
 
 import rnn_ref
 from rnn_ref import Params, Spec
@@ -23,18 +24,6 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu")
 LOSSES = ("mse", "softmax_ce")
 ACT_LOSS = [(a, l) for a in ACTIVATIONS for l in LOSSES]
 QUANTITIES = (*Params.FIELDS, "xs", "h0")
-
-
-def relative_error(ours: np.ndarray, theirs: np.ndarray) -> float:
-    scale = max(float(np.max(np.abs(theirs))), np.finfo(np.float64).tiny)
-    return float(np.max(np.abs(np.asarray(ours) - theirs)) / scale)
-
-
-def assert_close(ours, theirs, what: str, config: str, rtol: float = 1e-12) -> None:
-    """One comparison; the message names the quantity, the config and the error."""
-    assert np.shape(ours) == np.shape(theirs), f"{what} ({config}): shapes differ"
-    error = relative_error(ours, theirs)
-    assert error <= rtol, f"{what} ({config}): relative error {error:.3e} > {rtol:.0e}"
 
 
 def as_dict(g: rnn_ref.Gradients) -> dict[str, np.ndarray]:
@@ -54,14 +43,9 @@ def assert_gradients_close(ours, theirs, config: str, rtol: float = 1e-12) -> No
 def make(activation: str, loss: str, *, T=6, B=2, D=2, H=3, O=3, seed=0, padding=True):
     """params, xs, targets, h0 (nonzero), weights (non-uniform, with padding if asked)."""
     rng = np.random.default_rng(seed + 10 * ACTIVATIONS.index(activation) + LOSSES.index(loss))
-    params = Params(
-        W_xh=rng.uniform(-1.0, 1.0, size=(H, D)),
-        W_hh=rng.uniform(-0.9, 0.9, size=(H, H)),
-        # relu: a positive bias keeps most units alive, so that gradients are not all zero
-        b_h=rng.uniform(0.0, 0.5, size=H) + (0.5 if activation == "relu" else 0.0),
-        W_hy=rng.uniform(-1.0, 1.0, size=(O, H)),
-        b_y=rng.uniform(-0.5, 0.5, size=O),
-    )
+    # relu: a positive bias keeps most units alive, so that gradients are not all zero
+    bias = (0.5, 1.0) if activation == "relu" else (0.0, 0.5)
+    params = uniform_params(rng, D, H, O, bias=bias)
     xs = rng.uniform(-1.0, 1.0, size=(T, B, D))
     h0 = rng.uniform(-0.5, 0.5, size=(B, H))
     weights = rng.uniform(0.5, 2.0, size=(T, B))

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import uniform_params
 
 import rnn_ref
-from rnn_ref import Gradients, Params, Spec
+from rnn_ref import Gradients, Spec
 from verification import compare, oracles, twin
 from verification.surrogate import forward_states
 
@@ -55,13 +56,7 @@ def make_case(name: str, activation: str, loss: str):
     T, B, D, H, O, padded, nonzero_h0 = CASES[name]
     for attempt in range(100):
         rng = np.random.default_rng([ACTIVATIONS.index(activation), LOSSES.index(loss), attempt])
-        params = Params(
-            W_xh=rng.uniform(-1.0, 1.0, size=(H, D)),
-            W_hh=rng.uniform(-0.9, 0.9, size=(H, H)),
-            b_h=rng.uniform(-0.5, 0.5, size=H),
-            W_hy=rng.uniform(-1.0, 1.0, size=(O, H)),
-            b_y=rng.uniform(-0.5, 0.5, size=O),
-        )
+        params = uniform_params(rng, D, H, O)
         xs = rng.uniform(-1.0, 1.0, size=(T, B, D))
         h0 = rng.uniform(-0.8, 0.8, size=(B, H)) if nonzero_h0 else None
         weights = rng.uniform(0.5, 2.0, size=(T, B))
