@@ -1,0 +1,5 @@
+"""Check someone else's RNN gradients against rnn_ref (``rnn-ref check``).
+
+- ``scope``: what the user's code supports, inside which cases are drawn.
+- ``conventions``: how the user's code is called (canonical, layer, column, torch).
+"""

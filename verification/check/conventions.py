@@ -1,0 +1,73 @@
+"""Conventions: how a user's code is called, translated to and from the canonical one.
+
+The checker itself speaks one language, the ``canonical`` convention::
+
+    fn(params, xs, targets, spec, h0, weights) -> dict
+
+- ``params``: a dict with the five names ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,),
+  ``W_hy`` (O, H), ``b_y`` (O,); all five always present (zero biases without bias).
+- ``xs``: (T, B, D); ``targets``: (T, B, O) floats (mse) or (T, B) int64 class ids
+  (softmax_ce), always finite (padded positions hold ordinary values);
+  ``h0``: (B, H), ``weights``: (T, B), always arrays, never None.
+- ``spec``: a dict of the ``rnn_ref.Spec`` fields (activation, loss, truncation,
+  truncation_mode).
+- the result: a dict of gradients under the names ``W_xh``, ``W_hh``, ``b_h``, ``W_hy``,
+  ``b_y``, optionally ``xs``, ``h0`` and ``loss``. What is not returned is not checked.
+
+Every other convention is an adapter: ``wrap`` turns the user's functions into a function
+of the canonical signature, and ``restrict`` narrows the scope to what the convention can
+express (raising ``ValueError`` when the user asked for something it cannot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .scope import Scope
+
+#: fn(params, xs, targets, spec, h0, weights) -> dict of gradients (module docstring).
+CanonicalFn = Callable[..., dict]
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One way of calling a user's RNN.
+
+    Attributes:
+        name: the value of ``--convention``.
+        summary: one line for ``--help``.
+        functions: how many comma-separated names TARGET gives (``layer``: 2).
+        restrict: ``restrict(scope, options) -> Scope``, the scope narrowed to what the
+            convention can express; ``ValueError`` if the user's scope asks for more.
+        wrap: ``wrap(functions, options) -> CanonicalFn``.
+        options: the names of the convention's own options (``layout`` for ``layer``).
+    """
+
+    name: str
+    summary: str
+    functions: int
+    restrict: Callable[[Scope, dict], Scope]
+    wrap: Callable[[tuple[Callable, ...], dict], CanonicalFn]
+    options: tuple[str, ...] = field(default=())
+
+
+def _canonical_restrict(scope: Scope, options: dict) -> Scope:
+    return scope
+
+
+def _canonical_wrap(functions: tuple[Callable, ...], options: dict) -> CanonicalFn:
+    (fn,) = functions
+    return fn
+
+
+CANONICAL = Convention(
+    name="canonical",
+    summary="fn(params, xs, targets, spec, h0, weights) -> dict, with rnn-ref's names",
+    functions=1,
+    restrict=_canonical_restrict,
+    wrap=_canonical_wrap,
+)
+
+#: Every convention by name; the others are registered below their adapters.
+CONVENTIONS: dict[str, Convention] = {CANONICAL.name: CANONICAL}
