@@ -32,11 +32,18 @@ def as_array(value: object, name: str, *, integer: bool = False) -> np.ndarray:
     arguments, and the arrays it returns are new. Whatever keeps an argument beyond the
     call (the cache of ``step_forward``) copies it itself.
 
-    Raises ``TypeError`` for None, bool, complex, object and string data, and for a float
-    array where class ids (integers) are expected; ``ValueError`` for ragged nested lists.
+    Raises ``TypeError`` for None, bool, complex, object and string data, for a masked
+    array, and for a float array where class ids (integers) are expected; ``ValueError``
+    for ragged nested lists.
     """
     if value is None:
         raise TypeError(f"{name}: expected an array, got None")
+    if isinstance(value, np.ma.MaskedArray):
+        # NumPy's own functions would drop the mask and compute with the values under it.
+        raise TypeError(
+            f"{name}: expected a plain array, got a masked array (numpy.ma), whose mask "
+            "would be ignored; to leave steps out of the loss, give them weight 0 in weights"
+        )
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as error:  # ragged nested lists, for one
@@ -108,26 +115,57 @@ def check_activation(activation: object, name: str = "activation") -> str:
     return activation  # type: ignore[return-value]
 
 
-def check_params(params: object) -> Params:
-    """Return ``params`` with every field as float64, after checking the five shapes."""
+def check_params(params: object, D: int | None = None, D_from: str = "xs") -> Params:
+    """Return ``params`` with every field as float64, after checking the five shapes.
+
+    Every expected shape is derived from the other arguments, never from the array being
+    checked: H from ``params.W_hh``, D from ``D_from`` (``xs`` or ``x_t``) when the caller
+    knows it, O from ``params.W_hy`` or, when ``W_hy`` itself disagrees with H, from
+    ``params.b_y``. A transposed matrix is named as such.
+    """
     if not isinstance(params, Params):
         raise TypeError(f"params: expected an rnn_ref.Params, got {_describe(params)}")
     arrays = {name: as_array(getattr(params, name), f"params.{name}") for name in Params.FIELDS}
-    check_ndim(arrays["W_hh"], "params.W_hh", 2, "(H, H)")
-    H = arrays["W_hh"].shape[0]
-    check_shape(arrays["W_hh"], "params.W_hh", (H, H), "(H, H)")
-    check_ndim(arrays["W_xh"], "params.W_xh", 2, "(H, D)")
-    D = arrays["W_xh"].shape[1]
+    W_hh = arrays["W_hh"]
+    check_ndim(W_hh, "params.W_hh", 2, "(H, H)")
+    if W_hh.shape[0] != W_hh.shape[1]:
+        raise ValueError(f"params.W_hh: expected a square array of shape (H, H), got {W_hh.shape}")
+    H = W_hh.shape[0]
     from_W_hh = "H from params.W_hh"
-    check_shape(arrays["W_xh"], "params.W_xh", (H, D), "(H, D)", from_W_hh)
+
+    W_xh = arrays["W_xh"]
+    check_ndim(W_xh, "params.W_xh", 2, "(H, D)")
+    if W_xh.shape[0] != H:  # W_xh disagrees with H: D cannot be read from it
+        if D is None:
+            _wrong_matrix("params.W_xh", W_xh.shape, "(H, D)", (H, "D"), from_W_hh)
+        _wrong_matrix("params.W_xh", W_xh.shape, "(H, D)", (H, D), f"{from_W_hh}, D from {D_from}")
     check_shape(arrays["b_h"], "params.b_h", (H,), "(H,)", from_W_hh)
-    check_ndim(arrays["W_hy"], "params.W_hy", 2, "(O, H)")
-    O = arrays["W_hy"].shape[0]
-    check_shape(arrays["W_hy"], "params.W_hy", (O, H), "(O, H)", from_W_hh)
-    check_shape(arrays["b_y"], "params.b_y", (O,), "(O,)", "O from params.W_hy")
+
+    W_hy, b_y = arrays["W_hy"], arrays["b_y"]
+    check_ndim(W_hy, "params.W_hy", 2, "(O, H)")
+    if W_hy.shape[1] != H:  # W_hy disagrees with H: take O from b_y
+        check_ndim(b_y, "params.b_y", 1, "(O,)")
+        O = b_y.shape[0]
+        _wrong_matrix(
+            "params.W_hy", W_hy.shape, "(O, H)", (O, H), f"O from params.b_y, {from_W_hh}"
+        )
+    check_shape(b_y, "params.b_y", (W_hy.shape[0],), "(O,)", "O from params.W_hy")
     for name, array in arrays.items():
         check_finite(array, f"params.{name}")
     return Params(**arrays)
+
+
+def _wrong_matrix(
+    name: str, shape: tuple[int, ...], layout: str, expected: tuple, origin: str
+) -> None:
+    """Raise for a matrix whose shape disagrees with sizes that came from elsewhere;
+    ``expected`` may hold a letter for a size that nothing else gives (D without xs)."""
+    rows, columns = expected
+    transposed = shape[1] == rows and (isinstance(columns, str) or shape[0] == columns)
+    hint = "; is it transposed?" if transposed else ""
+    raise ValueError(
+        f"{name}: expected shape {layout} = ({rows}, {columns}) ({origin}), got {shape}{hint}"
+    )
 
 
 class Sizes(NamedTuple):  # a tuple, not a dataclass: built on every call, it is 4x cheaper
@@ -142,10 +180,10 @@ def check_inputs(
     params: object, xs: object, h0: object
 ) -> tuple[Params, np.ndarray, np.ndarray, Sizes]:
     """Check ``params``, ``xs`` (T, B, D) and ``h0`` (B, H); ``h0=None`` becomes zeros."""
-    params = check_params(params)
     xs = as_array(xs, "xs")
     check_ndim(xs, "xs", 3, "(T, B, D)")
     T, B, D = xs.shape
+    params = check_params(params, D)
     if D != params.input_size:
         raise ValueError(
             f"xs: expected D = {params.input_size} inputs per step (params.W_xh has shape "

@@ -71,15 +71,17 @@ def step_forward(
     Returns:
         h_t of shape (B, H) and the cache for ``step_backward``.
     """
-    params = v.check_params(params)
-    activation = v.check_activation(activation)
     x_t = v.as_array(x_t, "x_t")
     v.check_ndim(x_t, "x_t", 2, "(B, D)")
-    B = x_t.shape[0]
-    v.check_shape(x_t, "x_t", (B, params.input_size), "(B, D)")
+    B, D = x_t.shape
+    params = v.check_params(params, D, "x_t")
+    activation = v.check_activation(activation)
+    v.check_shape(x_t, "x_t", (B, params.input_size), "(B, D)", "D from params.W_xh")
     v.check_finite(x_t, "x_t")
     h_prev = v.as_array(h_prev, "h_prev")
-    v.check_shape(h_prev, "h_prev", (B, params.hidden_size), "(B, H)")
+    v.check_shape(
+        h_prev, "h_prev", (B, params.hidden_size), "(B, H)", "B from x_t, H from params.W_hh"
+    )
     v.check_finite(h_prev, "h_prev")
 
     a_t = x_t @ params.W_xh.T + h_prev @ params.W_hh.T + params.b_h  # (1)
@@ -114,13 +116,12 @@ def step_backward(
         raise TypeError(
             f"cache: expected the StepCache of step_forward, got {type(cache).__name__}"
         )
-    activation = v.check_activation(cache.activation, "cache.activation")
-    _check_cache(cache)
+    cache = _checked_cache(cache)
     dh_t = v.as_array(dh_t, "dh_t")
-    v.check_shape(dh_t, "dh_t", cache.h_t.shape, "(B, H)")
+    v.check_shape(dh_t, "dh_t", cache.h_t.shape, "(B, H)", "B, H from cache.h_t")
     v.check_finite(dh_t, "dh_t")
 
-    delta = phi_prime(cache.h_t, activation) * dh_t  # (9) delta_t = phi'(a_t) * dL/dh_t
+    delta = phi_prime(cache.h_t, cache.activation) * dh_t  # (9) delta_t = phi'(a_t) * dL/dh_t
     dx_t = delta @ cache.W_xh  # (13) dL/dx_t = W_xh^T delta_t
     dh_prev = delta @ cache.W_hh  # (8) carried term W_hh^T delta_t, into dL/dh_{t-1}
     grads = StepGradients(
@@ -132,19 +133,41 @@ def step_backward(
     return dx_t, dh_prev, grads
 
 
-def _check_cache(cache: StepCache) -> None:
-    """A hand-built cache must be consistent, or the gradients would come out misshapen."""
-    B, H = np.shape(cache.h_t)
-    D = np.shape(cache.x_t)[-1]
+_ARRAYS = ("x_t", "h_prev", "a_t", "h_t", "W_xh", "W_hh")  # the fields of StepCache that are arrays
+# The values phi can take: phi' is computed from h_t, and outside this range it is wrong.
+_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, np.inf)}
+
+
+def _checked_cache(cache: StepCache) -> StepCache:
+    """The cache with every array as float64, checked as ``step_forward`` checks its inputs.
+
+    A hand-built cache must be consistent, or the gradients would come out misshapen or
+    silently wrong: B and H come from ``cache.h_t``, D from ``cache.x_t``; every array is
+    real and finite, and ``h_t`` lies in the range of phi.
+    """
+    activation = v.check_activation(cache.activation, "cache.activation")
+    a = {name: v.as_array(getattr(cache, name), f"cache.{name}") for name in _ARRAYS}
+    v.check_ndim(a["h_t"], "cache.h_t", 2, "(B, H)")
+    B, H = a["h_t"].shape
+    v.check_ndim(a["x_t"], "cache.x_t", 2, "(B, D)")
+    D = a["x_t"].shape[1]
     expected = {
-        "cache.x_t": ((B, D), np.shape(cache.x_t)),
-        "cache.h_prev": ((B, H), np.shape(cache.h_prev)),
-        "cache.a_t": ((B, H), np.shape(cache.a_t)),
-        "cache.W_xh": ((H, D), np.shape(cache.W_xh)),
-        "cache.W_hh": ((H, H), np.shape(cache.W_hh)),
+        "x_t": ((B, D), "(B, D)", "B from cache.h_t"),
+        "h_prev": ((B, H), "(B, H)", "B, H from cache.h_t"),
+        "a_t": ((B, H), "(B, H)", "B, H from cache.h_t"),
+        "W_xh": ((H, D), "(H, D)", "H from cache.h_t, D from cache.x_t"),
+        "W_hh": ((H, H), "(H, H)", "H from cache.h_t"),
     }
-    for name, (want, got) in expected.items():
-        if want != got:
-            raise ValueError(
-                f"{name}: expected shape {want} to match cache.h_t {(B, H)}, got {got}"
-            )
+    for name, (shape, layout, origin) in expected.items():
+        v.check_shape(a[name], f"cache.{name}", shape, layout, origin)
+    for name, array in a.items():
+        v.check_finite(array, f"cache.{name}")
+    low, high = _RANGES[activation]
+    outside = (a["h_t"] < low) | (a["h_t"] > high)
+    if outside.any():
+        index = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(
+            f"cache.h_t: expected values of {activation} in [{low:g}, {high:g}], got "
+            f"{a['h_t'][index]} at index {index}"
+        )
+    return StepCache(**a, activation=activation)

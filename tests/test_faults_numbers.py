@@ -184,3 +184,267 @@ def test_a_negative_root_in_a_hand_built_adam_state_is_refused():
         ValueError, match=r"^state\.sqrt_v\.W_xh: expected square roots >= 0, got -2\.0$"
     ):
         rnn_ref.Adam().update(params, filled(1.0), bad)
+
+
+# Masked arrays: the mask would be ignored, so they are refused ----------------------------
+
+MASKED = (
+    "expected a plain array, got a masked array (numpy.ma), whose mask would be ignored; "
+    "to leave steps out of the loss, give them weight 0 in weights"
+)
+
+
+def masked(array: np.ndarray) -> np.ma.MaskedArray:
+    return np.ma.masked_array(array, mask=np.zeros(np.shape(array), dtype=bool) | True)
+
+
+def _model(T: int = 4, B: int = 2) -> dict:
+    rng = np.random.default_rng(5)
+    return {
+        "params": filled(0.1, -0.2, 0.3),
+        "xs": rng.normal(size=(T, B, D)),
+        "h0": rng.normal(size=(B, H)) * 0.1,
+        "targets": rng.normal(size=(T, B, O)),
+        "ids": np.zeros((T, B), dtype=np.int64),
+        "weights": np.ones((T, B)),
+    }
+
+
+def _gradients(**changes) -> object:
+    m = _model() | changes
+    return rnn_ref.gradients(m["params"], m["xs"], m["targets"], h0=m["h0"], weights=m["weights"])
+
+
+def _with_field(params: Params, name: str, value) -> Params:
+    return Params(**{f: (value if f == name else getattr(params, f)) for f in Params.FIELDS})
+
+
+def _masked_cases():
+    m = _model()
+    p = m["params"]
+    for field in Params.FIELDS:
+        bad = _with_field(p, field, masked(getattr(p, field)))
+        yield f"params.{field}", lambda bad=bad: _gradients(params=bad)
+    for name in ("xs", "h0", "targets", "weights"):
+        yield name, lambda name=name: _gradients(**{name: masked(m[name])})
+    yield (
+        "targets",
+        lambda: rnn_ref.gradients(p, m["xs"], masked(m["ids"]), rnn_ref.Spec(loss="softmax_ce")),
+    )
+    yield "x_t", lambda: rnn_ref.step_forward(p, masked(m["xs"][0]), m["h0"])
+    yield "h_prev", lambda: rnn_ref.step_forward(p, m["xs"][0], masked(m["h0"]))
+    _, cache = rnn_ref.step_forward(p, m["xs"][0], m["h0"])
+    yield "dh_t", lambda: rnn_ref.step_backward(masked(m["h0"]), cache)
+    bad_cache = rnn_ref.StepCache(**{**vars(cache), "h_t": masked(cache.h_t)})
+    yield "cache.h_t", lambda: rnn_ref.step_backward(m["h0"], bad_cache)
+    bad_grads = _with_field(p, "W_hh", masked(p.W_hh))
+    yield "grads.W_hh", lambda: rnn_ref.SGD(0.1).update(p, bad_grads, rnn_ref.SGDState())
+    yield "grads.W_hh", lambda: rnn_ref.clip_global_norm(bad_grads, 1.0)
+    state = rnn_ref.Adam().init(p)
+    bad_state = rnn_ref.AdamState(step=0, m=bad_grads, sqrt_v=state.sqrt_v)
+    yield "state.m.W_hh", lambda: rnn_ref.Adam().update(p, p, bad_state)
+
+
+MASKED_CASES = list(_masked_cases())
+
+
+@pytest.mark.parametrize(
+    "name, call", MASKED_CASES, ids=[f"{i}-{name}" for i, (name, _) in enumerate(MASKED_CASES)]
+)
+def test_a_masked_array_is_refused_and_weights_are_named_as_the_way_to_mask(name, call):
+    with pytest.raises(TypeError) as error:
+        call()
+    assert str(error.value) == f"{name}: {MASKED}"
+
+
+# Shapes: the expected one comes from the other arguments, never from the bad array --------
+
+
+def test_a_transposed_W_xh_is_measured_against_W_hh_and_xs():
+    m = _model()  # H = 3, D = 2
+    bad = _with_field(m["params"], "W_xh", m["params"].W_xh.T)
+    with pytest.raises(ValueError) as error:
+        _gradients(params=bad)
+    assert str(error.value) == (
+        "params.W_xh: expected shape (H, D) = (3, 2) (H from params.W_hh, D from xs), "
+        "got (2, 3); is it transposed?"
+    )
+
+
+def test_a_transposed_W_xh_in_step_forward_is_measured_against_x_t():
+    m = _model()
+    bad = _with_field(m["params"], "W_xh", m["params"].W_xh.T)
+    with pytest.raises(ValueError) as error:
+        rnn_ref.step_forward(bad, m["xs"][0], m["h0"])
+    assert str(error.value) == (
+        "params.W_xh: expected shape (H, D) = (3, 2) (H from params.W_hh, D from x_t), "
+        "got (2, 3); is it transposed?"
+    )
+
+
+def test_without_inputs_a_transposed_W_xh_leaves_D_open():
+    bad = _with_field(filled(0.5), "W_xh", np.ones((D, H)))
+    with pytest.raises(ValueError) as error:
+        rnn_ref.Adam().init(bad)
+    assert str(error.value) == (
+        "params.W_xh: expected shape (H, D) = (3, D) (H from params.W_hh), got (2, 3); "
+        "is it transposed?"
+    )
+
+
+def test_a_transposed_W_hy_takes_O_from_b_y():
+    m = _model()  # H = 3, O = 2
+    bad = _with_field(m["params"], "W_hy", m["params"].W_hy.T)
+    with pytest.raises(ValueError) as error:
+        _gradients(params=bad)
+    assert str(error.value) == (
+        "params.W_hy: expected shape (O, H) = (2, 3) (O from params.b_y, H from params.W_hh), "
+        "got (3, 2); is it transposed?"
+    )
+
+
+def test_a_non_square_W_hh_does_not_invent_H():
+    bad = _with_field(filled(0.5), "W_hh", np.ones((H, H + 1)))
+    with pytest.raises(ValueError) as error:
+        _gradients(params=bad)
+    assert str(error.value) == ("params.W_hh: expected a square array of shape (H, H), got (3, 4)")
+
+
+# step_backward with a hand-built cache ------------------------------------------------------
+
+
+def _cache_and_dh() -> tuple[rnn_ref.StepCache, np.ndarray]:
+    m = _model()
+    _, cache = rnn_ref.step_forward(m["params"], m["xs"][0], m["h0"])
+    return cache, np.ones((2, H))
+
+
+def _with_cache(**changes) -> rnn_ref.StepCache:
+    cache, _ = _cache_and_dh()
+    return rnn_ref.StepCache(**{**vars(cache), **changes})
+
+
+CACHE_CASES = {
+    "nan in h_prev": (
+        {"h_prev": np.full((2, H), np.nan)},
+        ValueError,
+        "cache.h_prev: expected finite values, got nan at index (0, 0)",
+    ),
+    "inf in W_hh": (
+        {"W_hh": np.full((H, H), np.inf)},
+        ValueError,
+        "cache.W_hh: expected finite values, got inf at index (0, 0)",
+    ),
+    "nan in x_t": (
+        {"x_t": np.full((2, D), np.nan)},
+        ValueError,
+        "cache.x_t: expected finite values, got nan at index (0, 0)",
+    ),
+    "nan in h_t": (
+        {"h_t": np.full((2, H), np.nan)},
+        ValueError,
+        "cache.h_t: expected finite values, got nan at index (0, 0)",
+    ),
+    "1-d h_t": (
+        {"h_t": np.zeros(H)},
+        ValueError,
+        "cache.h_t: expected a 2-d array of shape (B, H), got 1-d shape (3,)",
+    ),
+    "objects in W_xh": (
+        {"W_xh": np.ones((H, D)).astype(object)},
+        TypeError,
+        "cache.W_xh: expected a real integer or floating array, got an array of dtype object",
+    ),
+    "strings in a_t": (
+        {"a_t": np.full((2, H), "0.5")},
+        TypeError,
+        "cache.a_t: expected a real integer or floating array, got an array of dtype <U3",
+    ),
+    "None for h_prev": (
+        {"h_prev": None},
+        TypeError,
+        "cache.h_prev: expected an array, got None",
+    ),
+    "transposed W_xh": (
+        {"W_xh": np.ones((D, H))},
+        ValueError,
+        "cache.W_xh: expected shape (H, D) = (3, 2) (H from cache.h_t, D from cache.x_t), "
+        "got (2, 3)",
+    ),
+    "x_t of another batch": (
+        {"x_t": np.ones((5, D))},
+        ValueError,
+        "cache.x_t: expected shape (B, D) = (2, 2) (B from cache.h_t), got (5, 2)",
+    ),
+    "h_t outside tanh's range": (
+        {"h_t": np.full((2, H), 1.5)},
+        ValueError,
+        "cache.h_t: expected values of tanh in [-1, 1], got 1.5 at index (0, 0)",
+    ),
+    "h_t outside sigmoid's range": (
+        {"h_t": np.full((2, H), -0.25), "activation": "sigmoid"},
+        ValueError,
+        "cache.h_t: expected values of sigmoid in [0, 1], got -0.25 at index (0, 0)",
+    ),
+    "negative h_t for relu": (
+        {"h_t": np.full((2, H), -1.0), "activation": "relu"},
+        ValueError,
+        "cache.h_t: expected values of relu in [0, inf], got -1.0 at index (0, 0)",
+    ),
+    "activation not a name": (
+        {"activation": 3},
+        TypeError,
+        "cache.activation: expected one of 'tanh', 'sigmoid', 'relu', got 3 of type int",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CACHE_CASES.values(), ids=CACHE_CASES.keys())
+def test_a_hand_built_cache_is_validated(case):
+    changes, error, message = case
+    _, dh_t = _cache_and_dh()
+    with pytest.raises(error) as raised:
+        rnn_ref.step_backward(dh_t, _with_cache(**changes))
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    "dh_t, error, message",
+    [
+        (
+            np.full((2, H), np.nan),
+            ValueError,
+            "dh_t: expected finite values, got nan at index (0, 0)",
+        ),
+        (np.ones(H), ValueError, "dh_t: expected a 2-d array of shape (B, H), got 1-d shape (3,)"),
+        (
+            np.ones((2, H)).astype(object),
+            TypeError,
+            "dh_t: expected a real integer or floating array, got an array of dtype object",
+        ),
+    ],
+    ids=["nan", "1-d", "objects"],
+)
+def test_the_upstream_gradient_is_validated(dh_t, error, message):
+    cache, _ = _cache_and_dh()
+    with pytest.raises(error) as raised:
+        rnn_ref.step_backward(dh_t, cache)
+    assert str(raised.value) == message
+
+
+def test_a_valid_hand_built_cache_gives_the_equations_of_one_step():
+    """A cache built by hand from lists (not by step_forward) is accepted and used as is."""
+    x_t, h_prev = [[1.0, -2.0]], [[0.5, 0.0, -0.5]]
+    W_xh = [[0.1, 0.2], [0.0, -0.3], [0.4, 0.0]]
+    W_hh = [[0.0, 0.1, 0.0], [0.2, 0.0, 0.0], [0.0, 0.0, 0.3]]
+    a_t = [[-0.3, 0.7, 0.25]]
+    h_t = [[math.tanh(a) for a in a_t[0]]]
+    cache = rnn_ref.StepCache(x_t, h_prev, a_t, h_t, W_xh, W_hh, "tanh")
+    dh_t = [[1.0, -1.0, 2.0]]
+    dx_t, dh_prev, grads = rnn_ref.step_backward(dh_t, cache)
+    delta = [(1 - h * h) * g for h, g in zip(h_t[0], dh_t[0], strict=True)]
+    assert grads.a_t[0].tolist() == pytest.approx(delta, rel=1e-15)
+    dx = [sum(delta[i] * W_xh[i][j] for i in range(3)) for j in range(2)]
+    assert dx_t[0].tolist() == pytest.approx(dx, rel=1e-15)
+    dh = [sum(delta[i] * W_hh[i][j] for i in range(3)) for j in range(3)]
+    assert dh_prev[0].tolist() == pytest.approx(dh, rel=1e-15)

@@ -117,13 +117,16 @@ INPUT_CASES = [
         "params.W_xh-wrong-H",
         {"params": with_field("W_xh", np.ones((H - 1, D)))},
         ValueError,
-        lit("params.W_xh: expected shape (H, D) = (5, 2) (H from params.W_hh), got (4, 2)"),
+        lit(
+            "params.W_xh: expected shape (H, D) = (5, 2) (H from params.W_hh, D from xs), "
+            "got (4, 2)"
+        ),
     ),
     (
         "params.W_hh-not-square",
         {"params": with_field("W_hh", np.ones((H, H - 1)))},
         ValueError,
-        lit("params.W_hh: expected shape (H, H) = (5, 5), got (5, 4)"),
+        lit("params.W_hh: expected a square array of shape (H, H), got (5, 4)"),
     ),
     (
         "params.W_hh-3d",
@@ -153,7 +156,10 @@ INPUT_CASES = [
         "params.W_hy-vs-W_hh",
         {"params": with_field("W_hy", np.ones((O, H - 1)))},
         ValueError,
-        lit("params.W_hy: expected shape (O, H) = (6, 5) (H from params.W_hh), got (6, 4)"),
+        lit(
+            "params.W_hy: expected shape (O, H) = (6, 5) (O from params.b_y, H from "
+            "params.W_hh), got (6, 4)"
+        ),
     ),
     (
         "params.W_hy-O0",
@@ -581,13 +587,13 @@ OTHER_CASES = [
     pytest.param(
         lambda: rnn_ref.step_forward(good_params(), np.ones((B, D + 1)), np.ones((B, H))),
         ValueError,
-        lit("x_t: expected shape (B, D) = (3, 2), got (3, 3)"),
+        lit("x_t: expected shape (B, D) = (3, 2) (D from params.W_xh), got (3, 3)"),
         id="step_forward-x_t-D-vs-W_xh",
     ),
     pytest.param(
         lambda: rnn_ref.step_forward(good_params(), np.ones((B, D)), np.ones((B + 1, H))),
         ValueError,
-        lit("h_prev: expected shape (B, H) = (3, 5), got (4, 5)"),
+        lit("h_prev: expected shape (B, H) = (3, 5) (B from x_t, H from params.W_hh), got (4, 5)"),
         id="step_forward-h_prev-wrong-B",
     ),
     pytest.param(
@@ -638,13 +644,13 @@ OTHER_CASES = [
     pytest.param(
         lambda: rnn_ref.step_backward(np.ones((B, H + 1)), _cache()),
         ValueError,
-        lit("dh_t: expected shape (B, H) = (3, 5), got (3, 6)"),
+        lit("dh_t: expected shape (B, H) = (3, 5) (B, H from cache.h_t), got (3, 6)"),
         id="step_backward-dh_t-wrong-H",
     ),
     pytest.param(
         lambda: rnn_ref.step_backward(np.ones((B + 1, H)), _cache()),
         ValueError,
-        lit("dh_t: expected shape (B, H) = (3, 5), got (4, 5)"),
+        lit("dh_t: expected shape (B, H) = (3, 5) (B, H from cache.h_t), got (4, 5)"),
         id="step_backward-dh_t-wrong-B",
     ),
     pytest.param(
@@ -676,7 +682,9 @@ OTHER_CASES = [
             np.ones((B, H)), replace(_cache(), W_hh=np.ones((H + 1, H + 1)))
         ),
         ValueError,
-        lit(f"cache.W_hh: expected shape {(H, H)} to match cache.h_t {(B, H)}"),
+        lit(
+            f"cache.W_hh: expected shape (H, H) = {(H, H)} (H from cache.h_t), got {(H + 1, H + 1)}"
+        ),
         id="step_backward-cache-W_hh-inconsistent",
     ),
     # init_params
@@ -787,7 +795,10 @@ def test_square_W_hh_of_the_wrong_size_names_W_hh_as_the_source_of_H():
     assert_raises(
         lambda: rnn_ref.forward(params, np.ones((T, B, D))),
         ValueError,
-        lit("params.W_xh: expected shape (H, D) = (6, 2) (H from params.W_hh), got (5, 2)"),
+        lit(
+            "params.W_xh: expected shape (H, D) = (6, 2) (H from params.W_hh, D from xs), "
+            "got (5, 2)"
+        ),
     )
 
 
