@@ -9,6 +9,7 @@ would change if the caller later edited that argument in place.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -252,6 +253,30 @@ def check_integer(value: object, name: str, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
     return int(value)
+
+
+def check_positive(value: object, name: str) -> float:
+    """A finite real number > 0 (not a bool), as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number > 0, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def check_fraction(value: object, name: str) -> float:
+    """A real number in [0, 1) (not a bool), as a float: Adam's decay rates."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number in [0, 1), got {value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name}: expected a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_choice(value: object, name: str, allowed: tuple[str, ...]) -> str:
+    """One of the names ``allowed``: a ``TypeError`` for a non-string, else ``ValueError``."""
+    _check_name(name, value, allowed)
+    return value  # type: ignore[return-value]
 
 
 @contextmanager

@@ -24,6 +24,8 @@ A result in float64's subnormal range carries an absolute error of one step of t
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from decimal import Context, Decimal
 
@@ -31,7 +33,9 @@ import numpy as np
 import pytest
 
 import rnn_ref
-from rnn_ref import Params
+from rnn_ref import Params, tasks
+from rnn_ref.tasks import base
+from rnn_ref.tasks.loop import TrainConfig
 
 pytestmark = pytest.mark.fault
 
@@ -174,16 +178,6 @@ def test_an_update_beyond_float64_raises_instead_of_returning_inf(name, optimize
         r"\(\|x\| <= 1\.8e308\), got an overflow",
     ):
         optimizer.update(params, filled(-1e300), optimizer.init(params))
-
-
-def test_a_negative_root_in_a_hand_built_adam_state_is_refused():
-    params = filled(0.0)
-    state = rnn_ref.Adam().init(params)
-    bad = rnn_ref.AdamState(step=1, m=state.m, sqrt_v=filled(1.0, -2.0))
-    with pytest.raises(
-        ValueError, match=r"^state\.sqrt_v\.W_xh: expected square roots >= 0, got -2\.0$"
-    ):
-        rnn_ref.Adam().update(params, filled(1.0), bad)
 
 
 # Masked arrays: the mask would be ignored, so they are refused ----------------------------
@@ -448,3 +442,145 @@ def test_a_valid_hand_built_cache_gives_the_equations_of_one_step():
     assert dx_t[0].tolist() == pytest.approx(dx, rel=1e-15)
     dh = [sum(delta[i] * W_hh[i][j] for i in range(3)) for j in range(3)]
     assert dh_prev[0].tolist() == pytest.approx(dh, rel=1e-15)
+
+
+# TrainConfig and the task options -------------------------------------------------------------
+
+CONFIG_CASES = {
+    "epochs True": (
+        {"epochs": True},
+        TypeError,
+        "config.epochs: expected an integer >= 1, got True of type bool",
+    ),
+    "epochs 0": ({"epochs": 0}, ValueError, "config.epochs: expected an integer >= 1, got 0"),
+    "hidden 2.0": (
+        {"hidden": 2.0},
+        TypeError,
+        "config.hidden: expected an integer >= 1, got 2.0 of type float",
+    ),
+    "seed -1": ({"seed": -1}, ValueError, "config.seed: expected an integer >= 0, got -1"),
+    "truncation 0": (
+        {"truncation": 0},
+        ValueError,
+        "config.truncation: expected None or an integer >= 1, got 0",
+    ),
+    "batch_size True": (
+        {"batch_size": True},
+        TypeError,
+        "config.batch_size: expected None or an integer >= 1, got True of type bool",
+    ),
+    "clip inf": (
+        {"clip": math.inf},
+        ValueError,
+        "config.clip: expected None or a finite number > 0, got inf",
+    ),
+    "clip 0": (
+        {"clip": 0.0},
+        ValueError,
+        "config.clip: expected None or a finite number > 0, got 0.0",
+    ),
+    "clip text": (
+        {"clip": "5"},
+        TypeError,
+        "config.clip: expected None or a real number > 0, got '5'",
+    ),
+    "lr nan": ({"lr": math.nan}, ValueError, "config.lr: expected a finite number > 0, got nan"),
+    "lr True": ({"lr": True}, TypeError, "config.lr: expected a real number > 0, got True"),
+    "betas one": (
+        {"betas": (0.9,)},
+        ValueError,
+        "config.betas: expected a pair (beta1, beta2), got 1 values",
+    ),
+    "betas text": (
+        {"betas": "ab"},
+        TypeError,
+        "config.betas: expected a pair (beta1, beta2) of numbers in [0, 1), got 'ab'",
+    ),
+    "beta2 1": (
+        {"betas": (0.9, 1.0)},
+        ValueError,
+        "config.betas[1]: expected a number in [0, 1), got 1.0",
+    ),
+    "activation gelu": (
+        {"activation": "gelu"},
+        ValueError,
+        "config.activation: expected one of 'tanh', 'sigmoid', 'relu', got 'gelu'",
+    ),
+    "optimizer None": (
+        {"optimizer": None},
+        TypeError,
+        "config.optimizer: expected one of 'sgd', 'adam', got None of type NoneType",
+    ),
+    "clip_mode typo": (
+        {"clip_mode": "global"},
+        ValueError,
+        "config.clip_mode: expected one of 'elementwise', 'norm', got 'global'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES.values(), ids=CONFIG_CASES.keys())
+def test_every_field_of_the_train_config_is_checked(case):
+    changes, error, message = case
+    with pytest.raises(error) as raised:
+        TrainConfig(**changes)
+    assert str(raised.value) == message
+
+
+def test_numpy_scalars_in_the_config_become_python_numbers():
+    config = TrainConfig(
+        hidden=np.int64(4), epochs=np.int32(2), lr=np.float32(0.5), clip=np.float64(1)
+    )
+    assert [type(x) for x in (config.hidden, config.epochs, config.lr, config.clip)] == [
+        int,
+        int,
+        float,
+        float,
+    ]
+    assert config.betas == (0.9, 0.999)
+    assert json.loads(json.dumps(config.to_dict()))["hidden"] == 4
+
+
+OPTION_CASES = {
+    "misspelt": (
+        "chars",
+        {"seq_lenght": 5},
+        "options: expected one of text, seq_length, temperature, sample_every, "
+        "sample_length, got 'seq_lenght'",
+    ),
+    "a setting of the config": (
+        "sine",
+        {"epochs": 5},
+        "options: expected none (this task has no options), got 'epochs'; epochs is a "
+        "setting of the TrainConfig, which train takes as "
+        "config=dataclasses.replace(task.defaults, epochs=...)",
+    ),
+    "two at once": (
+        "hello",
+        {"lr": 0.1, "hidden": 4, "colour": "red"},
+        "options: expected none (this task has no options), got 'lr', 'hidden', 'colour'; "
+        "lr and hidden are settings of the TrainConfig, which train takes as "
+        "config=dataclasses.replace(task.defaults, lr=...)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", OPTION_CASES.values(), ids=OPTION_CASES.keys())
+def test_an_unknown_option_of_train_is_refused_before_training(case):
+    name, options, message = case
+
+    def run(*args):
+        raise AssertionError("trained although an option was unknown")
+
+    task = dataclasses.replace(tasks.get(name), run=run)
+    with pytest.raises(TypeError) as raised:
+        base.train(task, **options)
+    assert str(raised.value) == message
+
+
+def test_an_unknown_option_of_predict_is_refused():
+    with pytest.raises(TypeError) as raised:
+        base.options_from(tasks.get("chars").predict_options, {"temprature": 0.5})
+    assert str(raised.value) == (
+        "options: expected one of text, temperature, sample_length, prime, seed, got 'temprature'"
+    )

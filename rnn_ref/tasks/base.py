@@ -74,9 +74,28 @@ class NoOptions:
 
 
 def options_from(cls: type, values: dict):
-    """Build the options dataclass ``cls`` from the matching keys of ``values``."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in values.items() if k in names})
+    """Build the options dataclass ``cls`` from ``values``; an unknown name is an error.
+
+    A misspelt option (``seq_lenght=50``) must not be dropped without a word, and a common
+    setting passed as an option (``epochs=5``) belongs in the ``TrainConfig`` instead.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = [name for name in values if name not in names]
+    if not unknown:
+        return cls(**values)
+    expected = f"one of {', '.join(names)}" if names else "none (this task has no options)"
+    message = f"options: expected {expected}, got {', '.join(map(repr, unknown))}"
+    settings = [name for name in unknown if name in TRAIN_CONFIG_FIELDS]
+    if settings:
+        are = "is a setting" if len(settings) == 1 else "are settings"
+        message += (
+            f"; {' and '.join(settings)} {are} of the TrainConfig, which train takes as "
+            f"config=dataclasses.replace(task.defaults, {settings[0]}=...)"
+        )
+    raise TypeError(message)
+
+
+TRAIN_CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
 
 
 def train(
@@ -96,7 +115,7 @@ def train(
         out: a directory for ``metrics.json``, ``params.npz`` and the PNGs, or ``None``.
         plots: draw the PNGs (needs matplotlib).
         progress: ``None`` for a progress bar when stderr is a terminal.
-        options: the task's own settings, by name.
+        options: the task's own settings, by name (``TypeError`` for a name it lacks).
 
     Returns:
         The run and the paths of the files written.

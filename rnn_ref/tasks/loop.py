@@ -30,6 +30,7 @@ import numpy as np
 
 import rnn_ref
 from rnn_ref import Params, Spec
+from rnn_ref import _validation as v
 from rnn_ref.containers import ACTIVATIONS, TRUNCATION_MODES
 from rnn_ref.initialise import SCHEMES
 
@@ -57,6 +58,10 @@ class TrainConfig:
         batch_size: sequences per batch (``None``: the task's own layout).
         seed: the seed of everything random.
         init: the ``rnn_ref.init_params`` scheme.
+
+    Every field is checked when the config is built, type and range, and an error names it
+    as ``config.<field>``; NumPy scalars become Python numbers, so the config writes as
+    JSON.
     """
 
     activation: str = "tanh"
@@ -75,6 +80,11 @@ class TrainConfig:
     init: str = "xavier"
 
     def __post_init__(self) -> None:
+        """Check every field, type and range, and normalise NumPy scalars to Python ones.
+
+        A config is built from Python too, where nothing else checks it: ``epochs=True``
+        would count as one epoch and ``clip=inf`` fail only at the first update.
+        """
         choices = {
             "activation": ACTIVATIONS,
             "truncation_mode": TRUNCATION_MODES,
@@ -84,20 +94,31 @@ class TrainConfig:
             "init": SCHEMES,
         }
         for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"{name}: expected one of {', '.join(map(repr, allowed))}, "
-                    f"got {getattr(self, name)!r}"
-                )
-        for name in ("hidden", "epochs", "batch_size"):
+            v.check_choice(getattr(self, name), f"config.{name}", allowed)
+        for name in ("hidden", "epochs", "seed", "truncation", "batch_size"):
+            minimum = 0 if name == "seed" else 1
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
-        if self.clip is not None and not self.clip > 0:
-            raise ValueError(f"clip: expected None or a number > 0, got {self.clip!r}")
-        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
-        self.make_optimizer()  # checks lr and betas
-        self.spec("mse")  # checks truncation
+            if value is not None or name not in OPTIONAL:
+                self._set(name, _optional(v.check_integer, value, f"config.{name}", minimum))
+        self._set("lr", v.check_positive(self.lr, "config.lr"))
+        if self.clip is not None:
+            self._set("clip", _optional(v.check_positive, self.clip, "config.clip"))
+        betas = self.betas
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(
+                f"config.betas: expected a pair (beta1, beta2) of numbers in [0, 1), got "
+                f"{betas!r:.100}"
+            )
+        if len(betas) != 2:
+            raise ValueError(
+                f"config.betas: expected a pair (beta1, beta2), got {len(betas)} values"
+            )
+        self._set(
+            "betas", tuple(v.check_fraction(b, f"config.betas[{i}]") for i, b in enumerate(betas))
+        )
+
+    def _set(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)  # the dataclass is frozen
 
     def spec(self, loss: str) -> Spec:
         """The ``rnn_ref.Spec`` of this configuration for a task's ``loss``."""
@@ -142,6 +163,20 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self) | {"betas": list(self.betas)}
+
+
+OPTIONAL = ("truncation", "batch_size", "clip")  # the fields of TrainConfig that may be None
+
+
+def _optional(check, value, name: str, *args):
+    """``check(value, name, *args)``, its message saying that None is allowed too."""
+    try:
+        return check(value, name, *args)
+    except (TypeError, ValueError) as error:
+        if name.removeprefix("config.") not in OPTIONAL:
+            raise
+        message = str(error).replace(": expected ", ": expected None or ", 1)
+        raise type(error)(message) from None
 
 
 @dataclass(frozen=True, eq=False)
