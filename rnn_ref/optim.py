@@ -97,7 +97,7 @@ def global_norm(grads: Params) -> float:
     (the sum of squares is the only inexact step). It is ``inf`` only when the norm itself
     exceeds float64's largest number, 1.8e308.
     """
-    return _times_power_of_two(*_scaled_norm(_check_grads(grads).arrays()))
+    return _ldexp_or_inf(*_scaled_norm(_check_grads(grads).arrays()))
 
 
 def clip_elementwise(grads: Params, limit: float) -> Params:
@@ -137,7 +137,7 @@ def clip_global_norm(grads: Params, max_norm: float) -> Params:
     grads = _check_grads(grads)
     c = v.check_positive(max_norm, "max_norm")
     n, e = _scaled_norm(grads.arrays())
-    if _times_power_of_two(n, e) <= c:
+    if _ldexp_or_inf(n, e) <= c:
         return _map(np.copy, grads)
     # The factor c / ||g|| = (f_c / n) 2^(k_c - e), with c = f_c 2^(k_c) split by frexp and
     # 1/2 <= f_c, n: the ratio lies in (0, 2], and the factor is below 1, as ||g|| > c.
@@ -159,7 +159,7 @@ def _shift(fraction_and_exponent: tuple[np.ndarray, np.ndarray], ratio: float, s
     return np.ldexp(f * ratio, k + shift)
 
 
-def _times_power_of_two(n: float, e: int) -> float:
+def _ldexp_or_inf(n: float, e: int) -> float:
     """$n \\cdot 2^e$, or inf where that exceeds float64's largest number."""
     try:
         return math.ldexp(n, e)

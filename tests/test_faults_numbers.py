@@ -489,7 +489,7 @@ CONFIG_CASES = {
     "betas one": (
         {"betas": (0.9,)},
         ValueError,
-        "config.betas: expected a pair (beta1, beta2), got 1 values",
+        "config.betas: expected a pair (beta1, beta2), got (0.9,)",
     ),
     "betas text": (
         {"betas": "ab"},

@@ -95,11 +95,12 @@ class TrainConfig:
         }
         for name, allowed in choices.items():
             v.check_choice(getattr(self, name), f"config.{name}", allowed)
-        for name in ("hidden", "epochs", "seed", "truncation", "batch_size"):
-            minimum = 0 if name == "seed" else 1
+        integers = {"hidden": 1, "epochs": 1, "seed": 0, "truncation": 1, "batch_size": 1}
+        for name, minimum in integers.items():
             value = getattr(self, name)
-            if value is not None or name not in OPTIONAL:
-                self._set(name, _optional(v.check_integer, value, f"config.{name}", minimum))
+            if value is None and name in OPTIONAL:
+                continue
+            self._set(name, _optional(v.check_integer, value, f"config.{name}", minimum))
         self._set("lr", v.check_positive(self.lr, "config.lr"))
         if self.clip is not None:
             self._set("clip", _optional(v.check_positive, self.clip, "config.clip"))
@@ -110,9 +111,7 @@ class TrainConfig:
                 f"{betas!r:.100}"
             )
         if len(betas) != 2:
-            raise ValueError(
-                f"config.betas: expected a pair (beta1, beta2), got {len(betas)} values"
-            )
+            raise ValueError(f"config.betas: expected a pair (beta1, beta2), got {betas!r:.100}")
         self._set(
             "betas", tuple(v.check_fraction(b, f"config.betas[{i}]") for i, b in enumerate(betas))
         )
