@@ -280,7 +280,9 @@ class Adam:
     never overflows or underflows in between, so every finite gradient up to 1e308 gets
     Adam's step to within a few roundings of float64 (about 1e-15 relative); the textbook
     form and this one agree to that accuracy wherever the squares fit. A new parameter
-    beyond float64's range (1.8e308) raises ``FloatingPointError``.
+    beyond float64's range (1.8e308) raises ``FloatingPointError``, and so may gradients
+    within a few roundings of that largest number, where $\\sqrt{\\hat v_t}$ can round past
+    it.
 
     Attributes:
         lr: $\\eta > 0$. beta1: $\\beta_1 \\in [0, 1)$. beta2: $\\beta_2 \\in [0, 1)$.
@@ -343,5 +345,5 @@ def _representable(update: str) -> Iterator[None]:
     except FloatingPointError:
         raise FloatingPointError(
             f"{update}: expected new parameters within float64's range (|x| <= 1.8e308), "
-            "got an overflow: the step is too large for these parameters; lower lr"
+            "got an overflow: lower lr, or clip the gradients"
         ) from None

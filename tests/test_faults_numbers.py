@@ -137,6 +137,7 @@ ADAM_CASES = {
     "two steps 1e300 then 1e-300": ((1e300, -2e300), (1e-300, -1e-300), 0.1, 0.75, 0.9375, 1e-8),
     "two steps 1e-300 then 1e300": ((1e-300, -1e-300), (1e300, -2e300), 0.1, 0.75, 0.9375, 1e-8),
     "two steps 1e160 then 1e200": ((1e160, 2e160), (1e200, 3e200), 0.1, 0.75, 0.9375, 1e-300),
+    "two steps 1.5e308 then 1e308": ((1.5e308, -1e308), (1e308, -1.5e308), 0.1, 0.75, 0.9375, 1e-8),
 }
 
 
@@ -175,7 +176,7 @@ def test_an_update_beyond_float64_raises_instead_of_returning_inf(name, optimize
     with pytest.raises(
         FloatingPointError,
         match=rf"^{name}\.update: expected new parameters within float64's range "
-        r"\(\|x\| <= 1\.8e308\), got an overflow",
+        r"\(\|x\| <= 1\.8e308\), got an overflow: lower lr, or clip the gradients$",
     ):
         optimizer.update(params, filled(-1e300), optimizer.init(params))
 
