@@ -336,7 +336,8 @@ def test_segments_with_the_state_carried_are_chunk_k_of_each_stream(seq_length):
             else [a + b for a, b in zip(total, g.params.arrays(), strict=True)]
         )
     chunk = dataclasses.replace(spec, truncation=seq_length, truncation_mode="chunk")
-    whole = rnn_ref.gradients(params, data.xs, data.targets, chunk)
+    streams = data.batch()  # every step of the streams at once
+    whole = rnn_ref.gradients(params, streams.xs, streams.targets, chunk)
     for name, mine, theirs in zip(rnn_ref.Params.FIELDS, total, whole.params.arrays(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-13, err_msg=name)
 
