@@ -326,8 +326,8 @@ def test_explain_help_documents_every_option():
         "-T T, --steps T", "-B B, --batch B", "-D D, --inputs D", "-H H, --hidden H",
         "-O O, --outputs O", "--seed", "--activation {tanh,sigmoid,relu}",
         "--loss {mse,softmax_ce}", "--truncation K", "--mode {window,chunk}",
-        "--init {xavier,uniform01}", "--h0 {zeros,random}", "--weights {all,last}",
-        "--precision DIGITS",
+        "--init {xavier,uniform01}", "--h0 {zeros,random}", "--weights {all,last,ones}",
+        "--precision DIGITS", "--bptt full|window:K|chunk:K",
     ):  # fmt: skip
         assert option in result.stdout, option
     assert "(default: full)" in result.stdout
@@ -360,10 +360,10 @@ def test_bad_usage_exits_2_with_a_message(argv):
 
 @pytest.mark.parametrize("error", [ValueError, TypeError])
 def test_error_from_rnn_ref_is_one_line_and_exit_2(monkeypatch, capsys, error):
-    def broken(config):
+    def broken(config, write):
         raise error("xs: expected finite values, got nan at index (0, 0, 0)\nsecond line")
 
-    monkeypatch.setattr(cli, "explain", broken)
+    monkeypatch.setattr(cli, "write_explain", broken)
     assert cli.main(["explain"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
