@@ -191,9 +191,11 @@ class CharsOptions:
             raise ValueError("--sample-every >= 0 and --sample-length >= 1 expected")
 
 
-# The largest --text: memory and time grow with the text (the character ids, 8 bytes
-# each, are kept; one epoch at the defaults takes about a minute per 100 kB), so a file
-# past this is far more likely a mistake (a log, a binary) than a corpus to train on.
+# The largest --text. Memory no longer grows with the text times its alphabet (a 2 MB
+# text peaks at 108 MB at the defaults), but time does: one epoch over 2 MB took 4.7
+# minutes at the defaults on the project's busy 2-core machine, so 10 MB is about 25
+# minutes per epoch. A larger file is far more likely a mistake (a log, a dump) than a
+# corpus to train a reference RNN on.
 MAX_TEXT_BYTES = 10_000_000
 # Steps per block when the whole text is scored (evaluation): one-hot inputs of
 # EVAL_STEPS x B x V numbers at a time, whatever the text's length.
