@@ -18,7 +18,6 @@ from .containers import Gradients, Params, Spec, Trajectory
 from .losses import loss_and_dys
 from .truncation import backprop_deltas
 
-
 # Rows of hs viewed at once by the forward loop: consecutive blocks share one row (the
 # last state of a block is the first h_{t-1} of the next).
 _VIEWS_PER_BLOCK = 257
@@ -50,8 +49,8 @@ def _states(params: Params, xs: np.ndarray, h0: np.ndarray, activation: str) -> 
     Wh = np.empty((B, H))
     # (h_{t-1}, a_t) as views of consecutive rows of hs, made at once by list(): at B = 1,
     # H = 100, indexing hs twice per step is a tenth of the step's time. A view costs
-    # about 160 bytes, 20 times a state at H = 1, so they are made a block of steps at a
-    # time: at most _VIEWS_PER_BLOCK of them (40 KiB) are alive, whatever T.
+    # about 120 bytes, 15 times a state at B = H = 1, so they are made a block of steps
+    # at a time: at most _VIEWS_PER_BLOCK of them (40 KB measured) live at once, whatever T.
     phi_ = activation_function(activation)  # np.tanh, sigmoid or relu
     for start in range(0, T, _VIEWS_PER_BLOCK - 1):
         for h_prev, a_t in pairwise(list(hs[start : start + _VIEWS_PER_BLOCK])):
