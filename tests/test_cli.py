@@ -396,3 +396,41 @@ def test_console_script_is_installed():
     result = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert result.stdout.strip() == f"rnn-ref {rnn_ref.__version__}"
+
+
+# One vocabulary: --bptt, --weights ones -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("full", (None, None)), ("window:3", (3, "window")), ("chunk:12", (12, "chunk"))],
+)
+def test_bptt_reads_its_three_forms(text, expected):
+    assert cli._bptt(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["5", "window:0", "window:", "chunk:x", "window:-1", "sliding:2", "", "Full"]
+)
+def test_bptt_names_the_forms_it_expects(text):
+    with pytest.raises(Exception, match="expected full, window:K or chunk:K") as error:
+        cli._bptt(text)
+    assert error.type.__name__ == "ArgumentTypeError"
+    assert repr(text) in str(error.value)
+
+
+def test_bptt_gives_the_text_of_the_older_flags(capsys):
+    for older, newer in [
+        (["--truncation", "2", "--mode", "chunk"], ["--bptt", "chunk:2"]),
+        (["--truncation", "2"], ["--bptt", "window:2"]),
+        ([], ["--bptt", "full"]),
+    ]:
+        assert cli.main(["explain", "-T", "4", *older]) == 0
+        expected = capsys.readouterr().out
+        assert cli.main(["explain", "-T", "4", *newer]) == 0
+        assert capsys.readouterr().out == expected, newer
+
+
+def test_weights_ones_is_all(capsys):
+    assert cli.main(["explain", "--weights", "ones"]) == 0
+    assert capsys.readouterr().out == explain(ExplainConfig(weights="all"))

@@ -14,6 +14,7 @@ run is tiny (``hello`` for 3 epochs), so the whole file takes a few seconds.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import resource
 import signal
@@ -346,3 +347,50 @@ def test_a_too_short_text_says_how_many_characters_and_why(tmp_path, capsys):
         "read as 8 parallel streams (--batch-size), each needing a character and the one "
         "after it\n"
     )
+
+
+# Messages that say what is wrong -------------------------------------------------------------
+
+
+@fault
+@pytest.mark.parametrize(
+    "argv, given",
+    [
+        (["explain", "--bptt", "full", "--truncation", "2"], "--truncation"),
+        (["explain", "--mode", "chunk", "--bptt", "chunk:2"], "--mode"),
+        ([*HELLO, "--bptt", "window:2", "--truncation-mode", "chunk"], "--truncation-mode"),
+    ],
+)
+def test_bptt_with_the_older_flags_is_a_usage_error(argv, given, tmp_path, capsys):
+    assert cli.main([*argv, "--out", str(tmp_path / "run")] if "train" in argv else argv) == 2
+    err = one_error_line(capsys.readouterr().err, argv[0])
+    assert f"--bptt: expected either --bptt or {given}, not both" in err
+    assert not (tmp_path / "run").exists()
+
+
+@fault
+def test_train_bptt_without_a_mode_names_the_forms_in_the_tasks_usage():
+    """``train sine --bptt 5`` used to print the top-level usage and no hint."""
+    status, stdout, stderr = finish(child(["train", "sine", "--bptt", "5"]))
+    assert status == 2 and stdout == b""
+    err = stderr.decode()
+    assert err.startswith("usage: rnn-ref train sine ")
+    assert err.endswith(
+        "rnn-ref train sine: error: argument --bptt: expected full, window:K or chunk:K with "
+        "an integer K >= 1, got '5' (window:5 or chunk:5?)\n"
+    )
+
+
+def test_train_bptt_reaches_the_configuration(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main([*HELLO, "--bptt", "chunk:2", "--no-plots", "--out", str(out)]) == 0
+    config = json.loads((out / "metrics.json").read_text())["config"]
+    assert (config["truncation"], config["truncation_mode"]) == (2, "chunk")
+
+
+def test_chars_help_gives_one_default_for_text():
+    status, stdout, _ = finish(child(["train", "chars", "--help"]))
+    assert status == 0
+    text = " ".join(stdout.decode().split())  # argparse wraps the help text
+    assert "default: the sonnets shipped with rnn-ref)" in text
+    assert "(default: None)" not in text
