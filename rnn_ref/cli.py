@@ -411,6 +411,12 @@ window(k) or chunk(k) surrogate) and the optimisers of rnn_ref.optim. The run wr
 metrics.json, params.npz and PNG plots into --out; a progress bar shows on a terminal,
 and the last line printed is the summary. The same flags give the same numbers.
 
+--out is checked before training. The run is written whole or not at all: into
+.DIR.partial-XXXX beside it, renamed to DIR when every file is on disk. An existing DIR
+must be empty or hold only a previous run's files, which the new run replaces whole;
+a directory with other files is refused (exit 2), never emptied. Ctrl-C leaves DIR as
+it was (exit 130).
+
 examples:
   rnn-ref train sine --out runs/sine
   rnn-ref train sentiment --out runs/sentiment

@@ -43,9 +43,10 @@ from .step import StepCache, step_backward, step_forward
 H0_CHOICES = ("zeros", "random")
 WEIGHT_CHOICES = ("all", "last")
 MAX_PRECISION = 17
-# explain prints every value, so its size bounds its time and its output: at the limits
-# below it runs for about 10 s (roughly 0.1 ms per line) and prints about 20 MB. A case
-# past them is refused before anything is computed (``check_size``).
+# explain prints every value, so its size bounds its time and its output: near the limits
+# below it runs for 5 to 10 s (0.06 to 0.1 ms per line measured) and prints at most about
+# 15 MB (6.6 bytes per number measured). A case past them is refused before anything is
+# drawn (``check_size``).
 MAX_LINES = 100_000
 MAX_NUMBERS = 2_000_000
 

@@ -160,18 +160,38 @@ def test_a_failed_run_removes_the_directories_it_created(tmp_path, monkeypatch, 
 
 
 @fault
-def test_sigint_during_training_exits_130_and_leaves_the_previous_run(previous_run):
-    """SIGINT to a training child once it has printed its first sample."""
-    before = snapshot(previous_run)
+@pytest.mark.parametrize("where", ["previous run", "new path"])
+def test_sigint_during_training_exits_130_and_leaves_out_as_it_was(where, tmp_path, capsys):
+    """SIGINT to a training child once it has printed its first sample: exit 130, one
+    line, and --out as it was (the previous run byte for byte, or nothing at all)."""
+    if where == "previous run":
+        out = tmp_path / "run"
+        assert cli.main([*HELLO, "--out", str(out)]) == 0
+        before = snapshot(out)
+    else:
+        out, before = tmp_path / "new" / "run", None
     args = ["train", "chars", "--hidden", "4", "--epochs", "100000", "--sample-every", "1"]
-    process = child([*args, "--sample-length", "5", "--out", str(previous_run)])
+    process = child([*args, "--sample-length", "5", "--out", str(out)])
     assert process.stdout.readline().startswith(b"--- sample after epoch 1 ---")
     process.send_signal(signal.SIGINT)
     status, _, stderr = finish(process)
     assert status == 130
     assert stderr == b"rnn-ref train: interrupted\n"
-    assert snapshot(previous_run) == before
-    assert leftovers(previous_run.parent) == []
+    if before is None:
+        assert list(tmp_path.iterdir()) == []
+    else:
+        assert snapshot(out) == before
+        assert leftovers(tmp_path) == []
+
+
+@fault
+def test_sigint_during_explain_exits_130_with_one_line():
+    process = child(["explain", "-T", "200", "--truncation", "199"])
+    assert process.stdout.readline().startswith(b"rnn-ref explain: T=200")
+    process.send_signal(signal.SIGINT)
+    status, _, stderr = finish(process)
+    assert status == 130
+    assert stderr == b"rnn-ref explain: interrupted\n"
 
 
 # Where --out may not go: refused before training ---------------------------------------------
@@ -394,3 +414,19 @@ def test_chars_help_gives_one_default_for_text():
     text = " ".join(stdout.decode().split())  # argparse wraps the help text
     assert "default: the sonnets shipped with rnn-ref)" in text
     assert "(default: None)" not in text
+
+
+def test_the_reliability_page_gives_the_count_of_these_cases():
+    """docs/reliability.md states how many fault cases this file tries: the true count."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "fault", __file__],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    count = sum(1 for line in result.stdout.splitlines() if "::" in line)
+    page = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert count > 30
+    assert f"{count} fault cases in `tests/test_faults_runs.py`" in page, count
