@@ -16,8 +16,8 @@ Output goes to stdout and nothing else goes there; errors go to stderr, as one l
   written (``rnn-ref explain > /dev/full``);
 - 1 when stdout is closed early (``rnn-ref explain | head -3``), as Python's own recipe
   for SIGPIPE does, quietly; ``train`` still finishes and writes its run whole;
-- 130 on Ctrl-C (SIGINT), with one line ``rnn-ref COMMAND: interrupted``; ``train``
-  leaves ``--out`` as it was.
+- 130 on Ctrl-C (SIGINT), with one line ``rnn-ref COMMAND: interrupted``, and 143 on
+  SIGTERM (``terminated``); ``train`` leaves ``--out`` as it was.
 
 ``verify`` also exits 1 when an oracle disagrees, and 2 when JAX or tqdm is missing;
 ``train`` exits 2 when training diverges, when ``--out`` cannot take a run (checked
@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -722,18 +723,35 @@ def _run(args: argparse.Namespace) -> int:
     return 2
 
 
+class _Terminated(BaseException):
+    """SIGTERM (``kill PID``), raised like Ctrl-C so that ``train`` removes its stage."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rnn-ref`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     command = None
+    try:  # only the main thread may set a handler; elsewhere SIGTERM keeps its own
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:
+        previous = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         command = args.command
         return _run(args)
-    except KeyboardInterrupt:
-        # Ctrl-C: whatever was being written is left as it was (train removes its stage).
-        print(f"{PROG}{'' if command is None else ' ' + command}: interrupted", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, _Terminated) as stop:
+        # Whatever was being written is left as it was (train removes its stage).
+        interrupted = isinstance(stop, KeyboardInterrupt)
+        what = "interrupted" if interrupted else "terminated"
+        print(f"{PROG}{'' if command is None else ' ' + command}: {what}", file=sys.stderr)
+        return 130 if interrupted else 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,13 @@ import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import rnn_ref
 from rnn_ref import cli, tasks
 from rnn_ref.explain import MAX_LINES, ExplainConfig, write_explain
 from rnn_ref.tasks import chars
@@ -182,6 +185,19 @@ def test_sigint_during_training_exits_130_and_leaves_out_as_it_was(where, tmp_pa
     else:
         assert snapshot(out) == before
         assert leftovers(tmp_path) == []
+
+
+@fault
+def test_sigterm_during_training_exits_143_and_removes_the_stage(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "chars", "--hidden", "4", "--epochs", "100000", "--sample-every", "1"]
+    process = child([*args, "--sample-length", "5", "--out", str(out)])
+    assert process.stdout.readline().startswith(b"--- sample after epoch 1 ---")
+    process.send_signal(signal.SIGTERM)
+    status, _, stderr = finish(process)
+    assert status == 143
+    assert stderr == b"rnn-ref train: terminated\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 @fault
@@ -354,6 +370,29 @@ def test_chars_refuses_a_text_that_is_not_a_bounded_file(kind, tmp_path, monkeyp
     err = one_error_line(capsys.readouterr().err)
     assert "--text: expected a" in err
     assert not (tmp_path / "run").exists() and leftovers(tmp_path) == []
+
+
+def evaluation_peak(characters: int) -> int:
+    """The peak bytes that scoring a random text of a 100-letter alphabet takes."""
+    alphabet = [chr(c) for c in range(0x100, 0x164)]
+    text = "".join(np.random.default_rng(0).choice(alphabet, size=characters))
+    params = rnn_ref.init_params(len(alphabet), 4, len(alphabet), seed=0)
+    tracemalloc.start()
+    try:
+        chars.chars_evaluate(params, text, sorted(alphabet), "tanh", 16)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@fault
+def test_chars_memory_follows_the_batch_not_the_text_times_its_alphabet():
+    """One-hot inputs of the whole text would take 800 bytes per character here. Scored
+    a block at a time (as train and predict do), a longer text costs only its ids: the
+    peak grows by far less than that per extra character."""
+    small, large = evaluation_peak(50_000), evaluation_peak(250_000)
+    per_character = (large - small) / 200_000
+    assert per_character < 40, per_character
 
 
 @fault

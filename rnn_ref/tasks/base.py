@@ -110,10 +110,10 @@ def train(
     task_options = options_from(task.options, options)
     if out is None:
         return task.run(config, task_options, progress), []
-    out = rundir.check_out(out)
-    with rundir.staged(out) as stage:
+    place = rundir.check_out(out)
+    with rundir.staged(place) as stage:
         run = task.run(config, task_options, progress)
-        with rundir.writing(out):
+        with rundir.writing(place):
             files = runs.write_run(stage, run)
             if task.write_files is not None:
                 files += task.write_files(run, stage)
@@ -122,7 +122,7 @@ def train(
         unknown = [path.name for path in files if path.name not in runs.RUN_FILES]
         if unknown:  # check_out would refuse to replace this run later
             raise RuntimeError(f"task {task.name!r} wrote files missing from RUN_FILES: {unknown}")
-    return run, [out / path.name for path in files]
+    return run, [Path(out) / path.name for path in files]  # as the caller named the place
 
 
 def predict(task: Task, params_file: str | Path, **options) -> Prediction:
