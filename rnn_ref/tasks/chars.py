@@ -280,11 +280,13 @@ def streams(text: str, batch_size: int, alphabet: list[str] | None = None) -> St
     # Code points through numpy: no Python int per character of a long text.
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     alphabet = sorted(set(text)) if alphabet is None else alphabet
-    known = np.array([ord(c) for c in alphabet], dtype=np.uint32)  # sorted, as alphabet is
-    ids = np.searchsorted(known, codes)
-    if codes.size and (known.size == 0 or np.any(known[np.minimum(ids, known.size - 1)] != codes)):
+    known = np.array([ord(c) for c in alphabet], dtype=np.uint32)
+    order = np.argsort(known)  # the identity for our sorted alphabets; any order works
+    rank = np.minimum(np.searchsorted(known[order], codes), max(known.size - 1, 0))
+    if codes.size and (known.size == 0 or np.any(known[order][rank] != codes)):
         unknown = sorted(set(text) - set(alphabet))
         raise ValueError(f"--text: characters not in the model's alphabet: {unknown[:10]}")
+    ids = order[rank] if known.size else rank
     L = (len(ids) - 1) // batch_size
     if L < 1:
         raise ValueError(

@@ -14,9 +14,9 @@ never emptied. Replacing a directory means renaming it, so ``DIR`` cannot be the
 directory or one that contains it (the shell would be left in a deleted directory).
 
 The commit is two renames, ``DIR`` to ``.DIR.old-XXXX`` and the stage to ``DIR``, then the
-old run is deleted; SIGINT is held back during these three steps, so that Ctrl-C cannot
-leave ``DIR`` missing. Only a crash of the machine between the two renames can, and the
-old run is then still in ``.DIR.old-XXXX``.
+old run is deleted; SIGINT and SIGTERM are held back during these three steps, so that
+Ctrl-C or ``kill`` cannot leave ``DIR`` missing. Only a crash of the machine between the
+two renames can, and the old run is then still in ``.DIR.old-XXXX``.
 """
 
 from __future__ import annotations
@@ -167,10 +167,22 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _commit(stage: Path, out: Path) -> None:
-    """Rename ``stage`` to ``out``, replacing a previous run whole, with SIGINT held back."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (they arrive when the block ends), where POSIX can."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _commit(stage: Path, out: Path) -> None:
+    """Rename ``stage`` to ``out``, replacing a previous run whole; Ctrl-C waits for it."""
+    with _signals_held():
         old = None
         if out.exists() and any(out.iterdir()):
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}{OLD}", dir=out.parent))
@@ -184,5 +196,3 @@ def _commit(stage: Path, out: Path) -> None:
         _fsync(out.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
