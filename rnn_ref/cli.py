@@ -32,14 +32,12 @@ to ``_COMMANDS``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, _process
 from .containers import ACTIVATIONS, LOSSES, TRUNCATION_MODES
 from .explain import H0_CHOICES, MAX_PRECISION, WEIGHT_CHOICES, ExplainConfig, write_explain
 from .initialise import SCHEMES
@@ -649,72 +647,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Stdout:
-    """``sys.stdout`` while a command runs: it notices when the output can no longer be written.
-
-    A reader that went away (``| head``: ``BrokenPipeError``) or a full device
-    (``> /dev/full``: ``OSError`` ENOSPC) makes a write or a flush fail. With
-    ``keep_going`` (``train``) the failure is only recorded and later output is dropped,
-    so that the run still finishes and writes its files; otherwise ``_OutputLost`` ends
-    the command.
-    """
-
-    def __init__(self, stream, keep_going: bool) -> None:
-        self.stream = stream
-        self.keep_going = keep_going
-        self.lost: OSError | None = None
-
-    def _guard(self, method: str, *args):
-        if self.lost is not None:
-            return None
-        try:
-            return getattr(self.stream, method)(*args)
-        except OSError as error:
-            self.lost = error
-            if not self.keep_going:
-                raise _OutputLost from error
-            return None
-
-    def write(self, text: str) -> int:
-        self._guard("write", text)
-        return len(text)
-
-    def flush(self) -> None:
-        self._guard("flush")
-
-    def __getattr__(self, name: str):  # isatty, fileno, encoding: the real stream's
-        return getattr(self.stream, name)
-
-
-class _OutputLost(Exception):
-    """stdout cannot be written any more; ``_Stdout.lost`` says why."""
-
-
 def _run(args: argparse.Namespace) -> int:
     """Run the parsed command with a guarded stdout; turn the user's faults into one line."""
-    stdout = _Stdout(sys.stdout, keep_going=args.command == "train")
-    sys.stdout = stdout
-    try:
-        status = args.run(args)
-        stdout.flush()  # a closed pipe or a full device shows up here at the latest
-    except _OutputLost:
-        status = 0
-    except (ValueError, TypeError, FloatingPointError) as error:
-        # FloatingPointError: finite inputs too large for float64 (rnn_ref's overflow
-        # check), e.g. a params.npz edited by hand; like a bad argument, the input's fault.
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
-        return 2
-    finally:
-        sys.stdout = stdout.stream
+    # train keeps going when stdout fails: its real output is the run it writes.
+    with _process.guarded_stdout(keep_going=args.command == "train") as stdout:
+        try:
+            status = args.run(args)
+            stdout.flush()  # a closed pipe or a full device shows up here at the latest
+        except _process.OutputLost:
+            status = 0
+        except (ValueError, TypeError, FloatingPointError) as error:
+            # FloatingPointError: finite inputs too large for float64 (rnn_ref's overflow
+            # check), e.g. a params.npz edited by hand; like a bad argument, the input's fault.
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+            return 2
     if stdout.lost is None:
         return status
-    # What is still buffered would fail again when Python flushes stdout at exit, with a
-    # second traceback: send it to devnull instead.
-    with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
     if isinstance(stdout.lost, BrokenPipeError):
         return 1  # the reader went away (| head): a quiet exit, as Python's recipe does
     reason = stdout.lost.strerror or type(stdout.lost).__name__
@@ -723,35 +672,21 @@ def _run(args: argparse.Namespace) -> int:
     return 2
 
 
-class _Terminated(BaseException):
-    """SIGTERM (``kill PID``), raised like Ctrl-C so that ``train`` removes its stage."""
-
-
-def _terminate(signum, frame) -> None:
-    raise _Terminated
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rnn-ref`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     command = None
-    try:  # only the main thread may set a handler; elsewhere SIGTERM keeps its own
-        previous = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:
-        previous = None
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        command = args.command
-        return _run(args)
-    except (KeyboardInterrupt, _Terminated) as stop:
-        # Whatever was being written is left as it was (train removes its stage).
-        interrupted = isinstance(stop, KeyboardInterrupt)
-        what = "interrupted" if interrupted else "terminated"
-        print(f"{PROG}{'' if command is None else ' ' + command}: {what}", file=sys.stderr)
-        return 130 if interrupted else 143
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    with _process.sigterm_raises():
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            command = args.command
+            return _run(args)
+        except (KeyboardInterrupt, _process.Terminated) as stop:
+            # Whatever was being written is left as it was (train removes its stage).
+            interrupted = isinstance(stop, KeyboardInterrupt)
+            what = "interrupted" if interrupted else "terminated"
+            print(f"{PROG}{'' if command is None else ' ' + command}: {what}", file=sys.stderr)
+            return 130 if interrupted else 143
 
 
 if __name__ == "__main__":
