@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -99,12 +98,19 @@ def test_a_file_size_limit_leaves_the_previous_run_whole(previous_run):
     """RLIMIT_FSIZE in the child: params.npz cannot be written. Python ignores SIGXFSZ,
     so the write fails with EFBIG: one line, exit 2, the old run byte for byte."""
     before = snapshot(previous_run)
-
-    def limit():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))
-
     args = [*HELLO, "--seed", "1", "--out", str(previous_run)]
-    status, _, stderr = finish(child(args, preexec_fn=limit))
+    # The limit is set by the child itself: a preexec_fn would fork this process, which
+    # has JAX's threads once the twin tests ran (and fork with threads is a warning).
+    code = (
+        "import resource, sys; from rnn_ref.cli import main; "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500)); "
+        f"sys.exit(main({args!r}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    status, _, stderr = finish(process)
     assert status == 2
     assert "--out: expected room for the run" in one_error_line(stderr.decode())
     assert snapshot(previous_run) == before
