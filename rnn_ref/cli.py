@@ -39,7 +39,15 @@ from collections.abc import Sequence
 
 from . import __version__, _process
 from .containers import ACTIVATIONS, LOSSES, TRUNCATION_MODES
-from .explain import H0_CHOICES, MAX_PRECISION, WEIGHT_CHOICES, ExplainConfig, write_explain
+from .explain import (
+    H0_CHOICES,
+    MAX_LINES,
+    MAX_NUMBERS,
+    MAX_PRECISION,
+    WEIGHT_CHOICES,
+    ExplainConfig,
+    write_explain,
+)
 from .initialise import SCHEMES
 
 PROG = "rnn-ref"
@@ -139,7 +147,7 @@ def _truncation_of(args: argparse.Namespace, mode: str) -> tuple[int | None, str
     return k, chosen or getattr(args, mode)
 
 
-_EXPLAIN_EPILOG = """\
+_EXPLAIN_EPILOG = f"""\
 The case is drawn from the seed alone: one np.random.default_rng(SEED) draws W_xh, W_hh,
 W_hy (as rnn_ref.init_params does; the biases are zero), then xs ~ U(-1, 1) of shape
 (T, B, D), then the targets (mse: z ~ U(-1, 1) of shape (T, B, O); softmax_ce: class ids
@@ -157,7 +165,7 @@ examples:
   rnn-ref explain --loss softmax_ce --weights last -O 3
 
 The text has every value of the network, so its size is bounded: a case that would
-print more than 100,000 lines or 2,000,000 numbers (about 10 s) is refused.
+print more than {MAX_LINES:,} lines or {MAX_NUMBERS:,} numbers (about 10 s) is refused.
 """
 
 
