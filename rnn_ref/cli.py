@@ -7,13 +7,22 @@
     rnn-ref train sine --out runs/sine       # train a task with exact gradients
     rnn-ref predict sine --params runs/sine/params.npz
 
-Output goes to stdout and nothing else goes there; errors go to stderr. Exit status: 0 on
-success, 2 for bad usage (argparse) or a ``ValueError``/``TypeError`` from rnn_ref, or its
-``FloatingPointError`` for inputs too large for float64 (one line, no traceback), 1 when
-stdout is closed early (``rnn-ref explain | head -3``), as Python's own recipe for SIGPIPE
-does. ``verify`` also exits 1 when an oracle disagrees, and 2 when JAX or tqdm is missing;
-``train`` exits 2 when training diverges or when matplotlib is missing and plots are asked
-for.
+Output goes to stdout and nothing else goes there; errors go to stderr, as one line
+``rnn-ref COMMAND: error: ...`` and never a traceback. Exit status:
+
+- 0 on success;
+- 2 for bad usage (argparse), a ``ValueError``/``TypeError`` from rnn_ref, its
+  ``FloatingPointError`` for inputs too large for float64, or a stdout that cannot be
+  written (``rnn-ref explain > /dev/full``);
+- 1 when stdout is closed early (``rnn-ref explain | head -3``), as Python's own recipe
+  for SIGPIPE does, quietly; ``train`` still finishes and writes its run whole;
+- 130 on Ctrl-C (SIGINT), with one line ``rnn-ref COMMAND: interrupted``, and 143 on
+  SIGTERM (``terminated``); ``train`` leaves ``--out`` as it was.
+
+``verify`` also exits 1 when an oracle disagrees, and 2 when JAX or tqdm is missing;
+``train`` exits 2 when training diverges, when ``--out`` cannot take a run (checked
+before training), or when matplotlib is missing and plots are asked for.
+``docs/reliability.md`` lists what each fault gets.
 
 Adding a command: write ``_add_<name>(subparsers)``, which builds its parser and sets
 ``run`` to a function of the parsed arguments that returns the exit status, and append it
@@ -28,16 +37,45 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, _process
 from .containers import ACTIVATIONS, LOSSES, TRUNCATION_MODES
-from .explain import H0_CHOICES, MAX_PRECISION, WEIGHT_CHOICES, ExplainConfig, explain
+from .explain import (
+    H0_CHOICES,
+    MAX_LINES,
+    MAX_NUMBERS,
+    MAX_PRECISION,
+    WEIGHT_CHOICES,
+    ExplainConfig,
+    write_explain,
+)
 from .initialise import SCHEMES
 
 PROG = "rnn-ref"
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Show each option's default, and keep the line breaks of descriptions and epilogs."""
+    """Show each option's default, and keep the line breaks of descriptions and epilogs.
+
+    A default of ``None`` is not shown: its help text says what leaving the option out
+    means ("default: the sonnets shipped with rnn-ref"), better than "(default: None)".
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Explicit(argparse.Action):
+    """Store the value, and remember in ``args.explicit`` that the option was given.
+
+    For the older truncation flags, which ``--bptt`` may not be combined with: their
+    defaults cannot tell "not given" from "given the default value".
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.explicit = {*getattr(namespace, "explicit", ()), option_string}
 
 
 def _integer(minimum: int, maximum: int | None = None):
@@ -70,7 +108,46 @@ def _truncation(text: str) -> int | None:
     return value
 
 
-_EXPLAIN_EPILOG = """\
+BPTT_FORMS = "full, window:K or chunk:K with an integer K >= 1"
+
+
+def _bptt(text: str) -> tuple[int | None, str | None]:
+    """The value of ``--bptt``: ``full``, ``window:K`` or ``chunk:K`` as ``(k, mode)``.
+
+    ``full`` is ``(None, None)``; ``window:3`` is ``(3, "window")``, the arguments
+    ``truncation`` and ``truncation_mode`` of ``rnn_ref.Spec``. An ``ArgumentTypeError``
+    (exit 2 with the command's usage) names the forms and what came.
+    """
+    if text == "full":
+        return None, None
+    mode, colon, k = text.partition(":")
+    if colon and mode in TRUNCATION_MODES and k.isdecimal() and int(k) >= 1:
+        return int(k), mode
+    hint = f" (window:{text} or chunk:{text}?)" if text.isdecimal() and int(text) >= 1 else ""
+    raise argparse.ArgumentTypeError(f"expected {BPTT_FORMS}, got {text!r}{hint}")
+
+
+def _add_bptt(group: argparse._ArgumentGroup, older: str) -> None:
+    group.add_argument(
+        "--bptt",
+        type=_bptt,
+        metavar="full|window:K|chunk:K",
+        help=f"the gradient in one flag, as rnn-ref check names it; instead of {older}",
+    )
+
+
+def _truncation_of(args: argparse.Namespace, mode: str) -> tuple[int | None, str]:
+    """``(k, mode)`` from ``--bptt`` or from ``--truncation`` and the mode flag ``mode``."""
+    if args.bptt is None:
+        return args.truncation, getattr(args, mode)
+    given = sorted(getattr(args, "explicit", ()))
+    if given:
+        raise ValueError(f"--bptt: expected either --bptt or {' and '.join(given)}, not both")
+    k, chosen = args.bptt
+    return k, chosen or getattr(args, mode)
+
+
+_EXPLAIN_EPILOG = f"""\
 The case is drawn from the seed alone: one np.random.default_rng(SEED) draws W_xh, W_hh,
 W_hy (as rnn_ref.init_params does; the biases are zero), then xs ~ U(-1, 1) of shape
 (T, B, D), then the targets (mse: z ~ U(-1, 1) of shape (T, B, O); softmax_ce: class ids
@@ -84,7 +161,11 @@ examples:
   rnn-ref explain
   rnn-ref explain -T 4 --truncation 2                 # window(2)
   rnn-ref explain -T 4 --truncation 2 --mode chunk    # chunk(2)
+  rnn-ref explain -T 4 --bptt chunk:2                 # the same
   rnn-ref explain --loss softmax_ce --weights last -O 3
+
+The text has every value of the network, so its size is bounded: a case that would
+print more than {MAX_LINES:,} lines or {MAX_NUMBERS:,} numbers (about 10 s) is refused.
 """
 
 
@@ -130,6 +211,7 @@ def _add_explain(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument(
         "--truncation",
         type=_truncation,
+        action=_Explicit,
         default="full",  # argparse passes a string default through _truncation: None
         metavar="K",
         help="'full' for full BPTT, or k >= 1 for window(k) or chunk(k), see --mode",
@@ -137,16 +219,19 @@ def _add_explain(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument(
         "--mode",
         choices=TRUNCATION_MODES,
+        action=_Explicit,
         default=default.mode,
         help="window: every loss term sees its k most recent transitions; "
         "chunk: the time axis is cut into chunks of k (ignored without "
         "--truncation)",
     )
+    _add_bptt(model, "--truncation and --mode")
     model.add_argument(
         "--weights",
-        choices=WEIGHT_CHOICES,
+        choices=(*WEIGHT_CHOICES, "ones"),
         default=default.weights,
-        help="loss weights: all ones (many-to-many) or the last step only (many-to-one)",
+        help="loss weights: all ones (many-to-many; 'ones' is the same, as rnn-ref check "
+        "names it) or the last step only (many-to-one)",
     )
     data = parser.add_argument_group("data and printing")
     data.add_argument(
@@ -175,6 +260,7 @@ def _add_explain(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_explain(args: argparse.Namespace) -> int:
+    truncation, mode = _truncation_of(args, "mode")
     config = ExplainConfig(
         steps=args.steps,
         batch=args.batch,
@@ -184,14 +270,14 @@ def _run_explain(args: argparse.Namespace) -> int:
         seed=args.seed,
         activation=args.activation,
         loss=args.loss,
-        truncation=args.truncation,
-        mode=args.mode,
+        truncation=truncation,
+        mode=mode,
         init=args.init,
         h0=args.h0,
-        weights=args.weights,
+        weights="all" if args.weights == "ones" else args.weights,
         precision=args.precision,
     )
-    sys.stdout.write(explain(config))
+    write_explain(config, sys.stdout.write)  # line by line: the first lines show at once
     return 0
 
 
@@ -332,6 +418,12 @@ window(k) or chunk(k) surrogate) and the optimisers of rnn_ref.optim. The run wr
 metrics.json, params.npz and PNG plots into --out; a progress bar shows on a terminal,
 and the last line printed is the summary. The same flags give the same numbers.
 
+--out is checked before training. The run is written whole or not at all: into
+.DIR.partial-XXXX beside it, renamed to DIR when every file is on disk. An existing DIR
+must be empty or hold only a previous run's files, which the new run replaces whole;
+a directory with other files is refused (exit 2), never emptied. Ctrl-C leaves DIR as
+it was (exit 130).
+
 examples:
   rnn-ref train sine --out runs/sine
   rnn-ref train sentiment --out runs/sentiment
@@ -379,6 +471,7 @@ def _add_training_flags(parser: argparse.ArgumentParser, task) -> None:
     model.add_argument(
         "--truncation",
         type=_truncation,
+        action=_Explicit,
         default="full" if d.truncation is None else str(d.truncation),
         metavar="K",
         help="'full' for exact BPTT, or k >= 1 for window(k) or chunk(k), see --truncation-mode",
@@ -386,10 +479,12 @@ def _add_training_flags(parser: argparse.ArgumentParser, task) -> None:
     model.add_argument(
         "--truncation-mode",
         choices=TRUNCATION_MODES,
+        action=_Explicit,
         default=d.truncation_mode,
         help="window: every loss term sees its k most recent transitions; chunk: the time "
         "axis is cut into chunks of k",
     )
+    _add_bptt(model, "--truncation and --truncation-mode")
     model.add_argument("--init", choices=SCHEMES, default=d.init, help="rnn_ref.init_params scheme")
     optimisation = parser.add_argument_group("optimisation")
     optimisation.add_argument(
@@ -445,7 +540,8 @@ def _add_training_flags(parser: argparse.ArgumentParser, task) -> None:
         "--out",
         default=os.path.join("runs", task.name),
         metavar="DIR",
-        help="directory for metrics.json, params.npz and the plots",
+        help="directory for metrics.json, params.npz and the plots: a new or empty one, or "
+        "one that holds only a previous run's files, which the new run replaces whole",
     )
     output.add_argument("--no-plots", action="store_true", help="write no PNG (no matplotlib)")
 
@@ -470,11 +566,12 @@ def _run_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    truncation, truncation_mode = _truncation_of(args, "truncation_mode")
     config = TrainConfig(
         activation=args.activation,
         hidden=args.hidden,
-        truncation=args.truncation,
-        truncation_mode=args.truncation_mode,
+        truncation=truncation,
+        truncation_mode=truncation_mode,
         optimizer=args.optimizer,
         lr=args.lr,
         betas=tuple(args.betas),
@@ -558,26 +655,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command with a guarded stdout; turn the user's faults into one line."""
+    # train keeps going when stdout fails: its real output is the run it writes.
+    with _process.guarded_stdout(keep_going=args.command == "train") as stdout:
+        try:
+            status = args.run(args)
+            stdout.flush()  # a closed pipe or a full device shows up here at the latest
+        except _process.OutputLost:
+            status = 0
+        except (ValueError, TypeError, FloatingPointError) as error:
+            # FloatingPointError: finite inputs too large for float64 (rnn_ref's overflow
+            # check), e.g. a params.npz edited by hand; like a bad argument, the input's fault.
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+            return 2
+    if stdout.lost is None:
+        return status
+    if isinstance(stdout.lost, BrokenPipeError):
+        return 1  # the reader went away (| head): a quiet exit, as Python's recipe does
+    reason = stdout.lost.strerror or type(stdout.lost).__name__
+    done = " (the run's files were written)" if args.command == "train" and status == 0 else ""
+    print(f"{PROG} {args.command}: error: cannot write to stdout: {reason}{done}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rnn-ref`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        status = args.run(args)
-        sys.stdout.flush()  # inside the try: a closed pipe shows up here at the latest
-    except BrokenPipeError:
-        # The reader went away (``| head``). Point stdout at devnull so that the flush at
-        # interpreter exit does not print a second BrokenPipeError, and exit quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except (ValueError, TypeError, FloatingPointError) as error:
-        # FloatingPointError: finite inputs too large for float64 (rnn_ref's overflow
-        # check), e.g. a params.npz edited by hand; like a bad argument, the input's fault.
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
-        return 2
-    return status
+    command = None
+    with _process.sigterm_raises():
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            command = args.command
+            return _run(args)
+        except (KeyboardInterrupt, _process.Terminated) as stop:
+            # Whatever was being written is left as it was (train removes its stage).
+            interrupted = isinstance(stop, KeyboardInterrupt)
+            what = "interrupted" if interrupted else "terminated"
+            print(f"{PROG}{'' if command is None else ' ' + command}: {what}", file=sys.stderr)
+            return 130 if interrupted else 143
 
 
 if __name__ == "__main__":

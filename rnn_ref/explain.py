@@ -28,6 +28,7 @@ Equation numbers are those of ``docs/bptt.md``: (1) a_t, (2) h_t, (3) y_t, (4) t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,12 @@ from .step import StepCache, step_backward, step_forward
 H0_CHOICES = ("zeros", "random")
 WEIGHT_CHOICES = ("all", "last")
 MAX_PRECISION = 17
+# explain prints every value, so its size bounds its time and its output. Measured on
+# one core: 0.09 to 0.11 ms of CPU per line, 8 us and 7.6 bytes per number; so a case at
+# either limit below runs for about 10 s and prints at most about 8 MB. A case past them
+# is refused before anything is drawn (``check_size``).
+MAX_LINES = 100_000
+MAX_NUMBERS = 1_000_000
 
 # How phi'(a_t) is computed from h_t = phi(a_t) (rnn_ref.activations).
 _PHI_PRIME = {"tanh": "1 - h_{t}^2", "sigmoid": "h_{t} (1 - h_{t})", "relu": "[h_{t} > 0]"}
@@ -112,6 +119,7 @@ def build_case(config: ExplainConfig) -> Case:
     _check_choice("h0", config.h0, H0_CHOICES)
     _check_choice("weights", config.weights, WEIGHT_CHOICES)
     spec = Spec(config.activation, config.loss, config.truncation, config.mode)
+    check_size(T, B, D, H, O, spec)
 
     params = init_params(D, H, O, seed=seed, scheme=config.init)
     rng = np.random.default_rng(seed)
@@ -129,6 +137,34 @@ def build_case(config: ExplainConfig) -> Case:
     if config.weights == "last":
         weights[:-1] = 0.0
     return Case(params=params, xs=xs, targets=targets, h0=h0, weights=weights, spec=spec)
+
+
+def printed_size(T: int, B: int, D: int, H: int, O: int, spec: Spec) -> tuple[int, int]:
+    """About how many lines and numbers ``explain`` prints for these sizes.
+
+    Per step: the forward rows (a, h, y, the loss term) and the backward rows (dy, the
+    read-out part, what is carried, dL/dh, phi', delta, dx), B each, and the step's
+    contributions to the five parameter gradients. Under window(k), k < T, up to k loss
+    terms carry a part back into each state, one row each.
+    """
+    k = spec.truncation
+    depth = k + 1 if k is not None and k < T and spec.truncation_mode == "window" else 1
+    per_step_lines = B * (14 + depth) + 2 * H + O + 6
+    per_step_numbers = B * (7 * H + 2 * O + D + 2 + H * depth) + H * (D + H + 1 + O) + O
+    fixed = 4 * (H * (D + H + 1 + O) + O)  # parameters and totals, twice each
+    return T * per_step_lines + 2 * H + 2 * O + 30, T * per_step_numbers + fixed
+
+
+def check_size(T: int, B: int, D: int, H: int, O: int, spec: Spec) -> None:
+    """Refuse a case whose text would pass ``MAX_LINES`` or ``MAX_NUMBERS``."""
+    lines, numbers = printed_size(T, B, D, H, O, spec)
+    if lines > MAX_LINES or numbers > MAX_NUMBERS:
+        raise ValueError(
+            f"sizes: expected a case that prints at most {MAX_LINES:,} lines and "
+            f"{MAX_NUMBERS:,} numbers (explain shows every value of a tiny network), got "
+            f"T={T} B={B} D={D} H={H} O={O} with truncation {_truncation_name(spec)}, "
+            f"about {lines:,} lines and {numbers:,} numbers; lower T, B, H or k"
+        )
 
 
 def reach(T: int, spec: Spec, t: int) -> int:
@@ -156,21 +192,25 @@ def _span(first: int, last: int, noun: str) -> str:
 
 
 class _Text:
-    """Lines of the output: a label column, then a value rounded to ``precision`` decimals."""
+    """Lines of the output: a label column, then a value rounded to ``precision`` decimals.
 
-    def __init__(self, precision: int, batch: int):
+    Each line goes to ``write`` as soon as it is made, so that the first lines show at
+    once and no copy of the whole text is held.
+    """
+
+    def __init__(self, precision: int, batch: int, write: Callable[[str], object]):
         self.precision = precision
         self.batch = batch
-        self.lines: list[str] = []
+        self.write = write
 
     def line(self, text: str = "") -> None:
-        self.lines.append(text)
+        self.write(text.rstrip() + "\n")
 
     def _head(self, label: str) -> str:
         head = f"  {label}"
         if len(head) < _LABEL_WIDTH:
             return head.ljust(_LABEL_WIDTH)
-        self.lines.append(head)  # a long label gets a line of its own
+        self.line(head)  # a long label gets a line of its own
         return " " * _LABEL_WIDTH
 
     def _array(self, a: np.ndarray, indent: int) -> str:
@@ -195,18 +235,15 @@ class _Text:
             value = self._scalar(rows[b]) if rows.ndim == 1 else self._array(rows[b], 0)
             if rows.ndim == 1 and rows.dtype.kind in "iu":
                 value = f"{int(rows[b])}"
-            self.lines.append(f"{head if b == 0 else ' ' * _LABEL_WIDTH}{tag}{value}")
+            self.line(f"{head if b == 0 else ' ' * _LABEL_WIDTH}{tag}{value}")
 
     def array(self, label: str, a: np.ndarray) -> None:
         """One array (a matrix is printed one row per line, aligned)."""
         head = self._head(label)
-        self.lines.append(head + self._array(a, _LABEL_WIDTH))
+        self.line(head + self._array(a, _LABEL_WIDTH))
 
     def value(self, label: str, x: float) -> None:
-        self.lines.append(self._head(label) + self._scalar(x))
-
-    def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.lines) + "\n"
+        self.line(self._head(label) + self._scalar(x))
 
 
 @dataclass(frozen=True, eq=False)
@@ -531,12 +568,21 @@ def explain(config: ExplainConfig = ExplainConfig()) -> str:
     Raises:
         ValueError, TypeError: a size, name or k out of range (the message names it).
     """
+    lines: list[str] = []
+    write_explain(config, lines.append)
+    return "".join(lines)
+
+
+def write_explain(config: ExplainConfig, write: Callable[[str], object]) -> None:
+    """Pass the text of ``explain(config)`` to ``write``, line by line, as it is computed.
+
+    The configuration is checked before the first line: an error leaves nothing written.
+    """
     case = build_case(config)
-    out = _Text(config.precision, case.xs.shape[1])
+    out = _Text(config.precision, case.xs.shape[1], write)
     _header(out, config, case)
     _reach_section(out, case)
     steps = _forward(out, case)
     totals = _backward(out, case, steps)
     total_loss = sum(float(np.sum(s.terms)) for s in steps)
     _check(out, case, total_loss, totals)
-    return out.text()

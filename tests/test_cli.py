@@ -326,8 +326,8 @@ def test_explain_help_documents_every_option():
         "-T T, --steps T", "-B B, --batch B", "-D D, --inputs D", "-H H, --hidden H",
         "-O O, --outputs O", "--seed", "--activation {tanh,sigmoid,relu}",
         "--loss {mse,softmax_ce}", "--truncation K", "--mode {window,chunk}",
-        "--init {xavier,uniform01}", "--h0 {zeros,random}", "--weights {all,last}",
-        "--precision DIGITS",
+        "--init {xavier,uniform01}", "--h0 {zeros,random}", "--weights {all,last,ones}",
+        "--precision DIGITS", "--bptt full|window:K|chunk:K",
     ):  # fmt: skip
         assert option in result.stdout, option
     assert "(default: full)" in result.stdout
@@ -360,10 +360,10 @@ def test_bad_usage_exits_2_with_a_message(argv):
 
 @pytest.mark.parametrize("error", [ValueError, TypeError])
 def test_error_from_rnn_ref_is_one_line_and_exit_2(monkeypatch, capsys, error):
-    def broken(config):
+    def broken(config, write):
         raise error("xs: expected finite values, got nan at index (0, 0, 0)\nsecond line")
 
-    monkeypatch.setattr(cli, "explain", broken)
+    monkeypatch.setattr(cli, "write_explain", broken)
     assert cli.main(["explain"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
@@ -396,3 +396,41 @@ def test_console_script_is_installed():
     result = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert result.stdout.strip() == f"rnn-ref {rnn_ref.__version__}"
+
+
+# One vocabulary: --bptt, --weights ones -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("full", (None, None)), ("window:3", (3, "window")), ("chunk:12", (12, "chunk"))],
+)
+def test_bptt_reads_its_three_forms(text, expected):
+    assert cli._bptt(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["5", "window:0", "window:", "chunk:x", "window:-1", "sliding:2", "", "Full"]
+)
+def test_bptt_names_the_forms_it_expects(text):
+    with pytest.raises(Exception, match="expected full, window:K or chunk:K") as error:
+        cli._bptt(text)
+    assert error.type.__name__ == "ArgumentTypeError"
+    assert repr(text) in str(error.value)
+
+
+def test_bptt_gives_the_text_of_the_older_flags(capsys):
+    for older, newer in [
+        (["--truncation", "2", "--mode", "chunk"], ["--bptt", "chunk:2"]),
+        (["--truncation", "2"], ["--bptt", "window:2"]),
+        ([], ["--bptt", "full"]),
+    ]:
+        assert cli.main(["explain", "-T", "4", *older]) == 0
+        expected = capsys.readouterr().out
+        assert cli.main(["explain", "-T", "4", *newer]) == 0
+        assert capsys.readouterr().out == expected, newer
+
+
+def test_weights_ones_is_all(capsys):
+    assert cli.main(["explain", "--weights", "ones"]) == 0
+    assert capsys.readouterr().out == explain(ExplainConfig(weights="all"))

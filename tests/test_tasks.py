@@ -320,6 +320,26 @@ def test_batching_with_loss_weights_equals_training_one_by_one():
         np.testing.assert_allclose(getattr(together.params, name), expected, rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("alphabet", [None, "unsorted"])
+def test_streams_read_each_character_as_its_index_in_the_alphabet(alphabet):
+    """The ids come from code points in NumPy; here against a dict, character by character,
+    with letters beyond Latin-1 and beyond the BMP, and an alphabet in any order."""
+    text = "Shall I compare thee, ça, ∑ and 🙂? " * 5
+    letters = sorted(set(text))
+    if alphabet == "unsorted":
+        letters = letters[::-1]
+    data = chars.streams(text, 3, letters if alphabet else None)
+    assert data.alphabet == letters
+    index = {c: i for i, c in enumerate(letters)}
+    np.testing.assert_array_equal(data.ids, [index[c] for c in text])
+    L = (len(text) - 1) // 3
+    whole = data.batch()
+    for b in range(3):
+        stream = text[b * L : (b + 1) * L + 1]
+        assert "".join(letters[i] for i in whole.xs[:, b].argmax(axis=1)) == stream[:-1]
+        assert "".join(letters[i] for i in whole.targets[:, b]) == stream[1:]
+
+
 @pytest.mark.parametrize("seq_length", [1, 4, 7])
 def test_segments_with_the_state_carried_are_chunk_k_of_each_stream(seq_length):
     """The chars loop (fit with stateful=True) computes exactly the chunk(k) gradient."""
@@ -336,7 +356,8 @@ def test_segments_with_the_state_carried_are_chunk_k_of_each_stream(seq_length):
             else [a + b for a, b in zip(total, g.params.arrays(), strict=True)]
         )
     chunk = dataclasses.replace(spec, truncation=seq_length, truncation_mode="chunk")
-    whole = rnn_ref.gradients(params, data.xs, data.targets, chunk)
+    streams = data.batch()  # every step of the streams at once
+    whole = rnn_ref.gradients(params, streams.xs, streams.targets, chunk)
     for name, mine, theirs in zip(rnn_ref.Params.FIELDS, total, whole.params.arrays(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-13, err_msg=name)
 

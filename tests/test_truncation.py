@@ -275,3 +275,27 @@ def test_phi_prime_blocks_do_not_change_the_gradient(
     split = rnn_ref.gradients(params, xs, targets, s, h0=h0, weights=weights)
     for name in QUANTITIES:
         np.testing.assert_array_equal(as_dict(split)[name], as_dict(whole)[name], err_msg=name)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("views", [2, 3, 4, 6])
+def test_forward_blocks_of_row_views_do_not_change_the_states(monkeypatch, activation, views):
+    """The forward loop views hs a block at a time (consecutive blocks share a row).
+    Blocks of 1, 2, 3 and 5 steps must give the states of one block, bit for bit."""
+    from rnn_ref import bptt
+
+    params, xs, _, h0, _ = make(activation, "mse", T=7, B=2, H=3)
+    whole = rnn_ref.forward(params, xs, h0, activation=activation)
+    monkeypatch.setattr(bptt, "_VIEWS_PER_BLOCK", views)
+    split = rnn_ref.forward(params, xs, h0, activation=activation)
+    np.testing.assert_array_equal(split.hs, whole.hs)
+    np.testing.assert_array_equal(split.ys, whole.ys)
+
+
+def test_backward_blocks_are_bounded_in_steps():
+    """At B = H = 1 phi' alone would allow 32,768 steps a block; the views cap it at 256."""
+    from rnn_ref import truncation
+
+    blocks = truncation._blocks_backward(1000, 1)
+    assert [stop - start for start, stop in blocks] == [256, 256, 256, 232]
+    assert blocks[0][1] == 1000 and blocks[-1][0] == 0

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import runs
+from . import rundir, runs
 from .loop import TrainConfig
 from .runs import Run
 
@@ -107,7 +107,12 @@ def train(
     progress: bool | None = False,
     **options,
 ) -> tuple[Run, list[Path]]:
-    """Train ``task`` and, with ``out``, write its files there.
+    """Train ``task`` and, with ``out``, write its files there, whole or not at all.
+
+    ``out`` is checked before training (``rundir.check_out``): a new directory, an empty
+    one, or one holding only a previous run's files, which the new run replaces whole.
+    The files are written into a stage beside ``out`` and appear together when the run
+    is complete; an exception or Ctrl-C leaves ``out`` as it was.
 
     Args:
         task: the task.
@@ -118,19 +123,25 @@ def train(
         options: the task's own settings, by name (``TypeError`` for a name it lacks).
 
     Returns:
-        The run and the paths of the files written.
+        The run and the paths of the files written (in ``out``).
     """
     config = task.defaults if config is None else config
-    run = task.run(config, options_from(task.options, options), progress)
-    files: list[Path] = []
-    if out is not None:
-        out = Path(out)
-        files += runs.write_run(out, run)
-        if task.write_files is not None:
-            files += task.write_files(run, out)
-        if plots:
-            files += task.plot(run, out)
-    return run, files
+    task_options = options_from(task.options, options)
+    if out is None:
+        return task.run(config, task_options, progress), []
+    place = rundir.check_out(out)
+    with rundir.staged(place) as stage:
+        run = task.run(config, task_options, progress)
+        with rundir.writing(place):
+            files = runs.write_run(stage, run)
+            if task.write_files is not None:
+                files += task.write_files(run, stage)
+            if plots:
+                files += task.plot(run, stage)
+        unknown = [path.name for path in files if path.name not in runs.RUN_FILES]
+        if unknown:  # check_out would refuse to replace this run later
+            raise RuntimeError(f"task {task.name!r} wrote files missing from RUN_FILES: {unknown}")
+    return run, [Path(out) / path.name for path in files]  # as the caller named the place
 
 
 def predict(task: Task, params_file: str | Path, **options) -> Prediction:

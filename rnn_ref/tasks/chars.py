@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +30,7 @@ import numpy as np
 
 import rnn_ref
 from rnn_ref import Params
+from rnn_ref._atomic import atomic_file
 
 from . import plots
 from .base import NoOptions, Prediction, Task, no_arguments, require
@@ -187,65 +191,121 @@ class CharsOptions:
             raise ValueError("--sample-every >= 0 and --sample-length >= 1 expected")
 
 
+# The largest --text. Memory no longer grows with the text times its alphabet (a 2 MB
+# text peaks at 108 MB at the defaults), but time does: one epoch over 2 MB took 4.7
+# minutes at the defaults on the project's busy 2-core machine, so 10 MB is about 25
+# minutes per epoch. A larger file is far more likely a mistake (a log, a dump) than a
+# corpus to train a reference RNN on.
+MAX_TEXT_BYTES = 10_000_000
+# Steps per block when the whole text is scored (evaluation): one-hot inputs of
+# EVAL_STEPS x B x V numbers at a time, whatever the text's length.
+EVAL_STEPS = 256
+
+
 def read_text(path: str | None) -> tuple[str, str]:
-    """The text and a name for it (its path, or the shipped file's name)."""
+    """The text and a name for it (its path, or the shipped file's name).
+
+    Only a regular file of at most ``MAX_TEXT_BYTES`` is read: a FIFO or a device
+    (``/dev/zero``) is refused without reading from it, and so is a larger file.
+    """
     if path is None:
         data = resources.files("rnn_ref.tasks").joinpath("data", DEFAULT_TEXT)
         return data.read_text(encoding="utf-8"), f"rnn_ref/tasks/data/{DEFAULT_TEXT}"
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        # O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, TypeError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
         raise ValueError(
-            f"--text: expected a readable UTF-8 text file, got {path!r} ({error})"
+            f"--text: expected a readable text file, got {path!r} ({reason})"
         ) from None
-    return text, path
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ValueError(
+            f"--text: expected a regular file, got {path!r} (a device, FIFO or directory)"
+        )
+    if info.st_size > MAX_TEXT_BYTES:
+        os.close(fd)
+        raise ValueError(
+            f"--text: expected a file of at most {MAX_TEXT_BYTES:,} bytes, got {path!r} "
+            f"({info.st_size:,} bytes)"
+        )
+    with os.fdopen(fd, "rb") as file:
+        data = file.read(MAX_TEXT_BYTES + 1)  # bounded, even if the file grows meanwhile
+    if len(data) > MAX_TEXT_BYTES:
+        raise ValueError(
+            f"--text: expected a file of at most {MAX_TEXT_BYTES:,} bytes, got {path!r}"
+        )
+    try:
+        return data.decode("utf-8"), path
+    except UnicodeDecodeError as error:
+        raise ValueError(f"--text: expected UTF-8 text, got {path!r} ({error})") from None
 
 
 @dataclass(frozen=True, eq=False)
 class Streams:
-    """The text as ``B`` streams read side by side.
+    """The text as ``B`` streams read side by side, each of ``L`` inputs.
+
+    Stream b reads ``text[b*L : (b+1)*L]``, and its targets are the characters one
+    further. Only the character ids are held; ``batch`` makes the one-hot inputs of a
+    range of steps when they are needed, so memory grows with the batch, not with the
+    text times its alphabet.
 
     Attributes:
         alphabet: the characters, sorted; a character's id is its index.
-        xs: (L, B, V) one-hot inputs, stream b is ``text[b*L : (b+1)*L]``.
-        targets: (L, B) the id of the character after each input.
+        ids: (N,) the id of every character of the text.
+        batch_size: B. length: L = (N - 1) // B.
     """
 
     alphabet: list[str]
-    xs: np.ndarray
-    targets: np.ndarray
+    ids: np.ndarray
+    batch_size: int
+    length: int
+
+    def _steps(self, start: int, stop: int, shift: int) -> np.ndarray:
+        starts = np.arange(self.batch_size) * self.length
+        return self.ids[starts[None, :] + np.arange(start, stop)[:, None] + shift]
+
+    def batch(self, start: int = 0, stop: int | None = None) -> Batch:
+        """Steps ``start..stop-1``: xs (n, B, V) one-hot, targets (n, B) ids, weights ones."""
+        stop = self.length if stop is None else min(stop, self.length)
+        targets = self._steps(start, stop, 1)
+        xs = one_hot(self._steps(start, stop, 0), len(self.alphabet))
+        return Batch(xs=xs, targets=targets, weights=np.ones(targets.shape))
 
 
 def streams(text: str, batch_size: int, alphabet: list[str] | None = None) -> Streams:
+    """Cut ``text`` into ``batch_size`` streams (see ``Streams``)."""
+    # Code points through numpy: no Python int per character of a long text.
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     alphabet = sorted(set(text)) if alphabet is None else alphabet
-    index = {c: i for i, c in enumerate(alphabet)}
-    unknown = sorted(set(text) - set(index))
-    if unknown:
+    known = np.array([ord(c) for c in alphabet], dtype=np.uint32)
+    order = np.argsort(known)  # the identity for our sorted alphabets; any order works
+    rank = np.minimum(np.searchsorted(known[order], codes), max(known.size - 1, 0))
+    if codes.size and (known.size == 0 or np.any(known[order][rank] != codes)):
+        unknown = sorted(set(text) - set(alphabet))
         raise ValueError(f"--text: characters not in the model's alphabet: {unknown[:10]}")
-    ids = np.array([index[c] for c in text], dtype=np.int64)
+    ids = order[rank] if known.size else rank
     L = (len(ids) - 1) // batch_size
     if L < 1:
         raise ValueError(
-            f"--text: expected at least {batch_size + 1} characters for {batch_size} "
-            f"streams, got {len(ids)}"
+            f"--text: expected at least {batch_size + 1} characters, got {len(ids)}: the text "
+            f"is read as {batch_size} parallel streams (--batch-size), each needing a "
+            "character and the one after it"
         )
-    starts = np.arange(batch_size) * L
-    inputs = ids[starts[None, :] + np.arange(L)[:, None]]  # (L, B)
-    targets = ids[starts[None, :] + np.arange(L)[:, None] + 1]
-    return Streams(alphabet=alphabet, xs=one_hot(inputs, len(alphabet)), targets=targets)
+    return Streams(alphabet=alphabet, ids=ids.astype(np.int64), batch_size=batch_size, length=L)
 
 
-def segments(data: Streams, seq_length: int) -> list[Batch]:
-    """Consecutive segments of ``seq_length`` steps (the last one may be shorter)."""
-    L = data.targets.shape[0]
-    return [
-        Batch(
-            xs=data.xs[s : s + seq_length],
-            targets=data.targets[s : s + seq_length],
-            weights=np.ones(data.targets[s : s + seq_length].shape),
-        )
-        for s in range(0, L, seq_length)
-    ]
+def segments(data: Streams, seq_length: int) -> Iterator[Batch]:
+    """Consecutive segments of ``seq_length`` steps (the last one may be shorter), one at a
+    time: each is built when the loop reaches it."""
+    for s in range(0, data.length, seq_length):
+        yield data.batch(s, s + seq_length)
+
+
+def segment_count(data: Streams, seq_length: int) -> int:
+    return -(-data.length // seq_length)
 
 
 def sample(
@@ -284,9 +344,18 @@ def sample(
 def chars_evaluate(
     params: Params, text: str, alphabet: list[str], activation: str, batch_size: int
 ) -> dict:
-    """The mean cross-entropy per character over the whole text, from zero states."""
+    """The mean cross-entropy per character over the whole text, from zero states.
+
+    Scored ``EVAL_STEPS`` steps at a time with the state carried from block to block:
+    the forward values, and so the loss, are those of one pass over the whole streams.
+    """
     data = streams(text, batch_size, alphabet)
-    nats = mean_loss(params, data.xs, data.targets, activation)
+    spec = rnn_ref.Spec(activation=activation, loss="softmax_ce")
+    nats, h = 0.0, None
+    for block in segments(data, EVAL_STEPS):
+        nats += rnn_ref.loss(params, block.xs, block.targets, spec, h0=h)
+        h = rnn_ref.forward(params, block.xs, h, activation=activation).hs[-1]
+    nats /= data.length * batch_size
     return {"loss": nats, "bits_per_char": nats / np.log(2.0)}
 
 
@@ -294,13 +363,12 @@ def chars_run(config: TrainConfig, options: CharsOptions, progress: bool | None)
     text, name = read_text(options.text)
     batch_size = config.batch_size or 16
     data = streams(text, batch_size)
-    batches = segments(data, options.seq_length)
     problem = Problem(
         loss="softmax_ce",
         input_size=len(data.alphabet),
         output_size=len(data.alphabet),
-        epoch=lambda rng: batches,
-        batches_per_epoch=len(batches),
+        epoch=lambda rng: segments(data, options.seq_length),
+        batches_per_epoch=segment_count(data, options.seq_length),
         stateful=True,
     )
     rng = np.random.default_rng([config.seed, 2])  # the samples' own stream
@@ -376,7 +444,8 @@ def chars_samples(run: Run, out: Path) -> list[Path]:
     lines = [f"temperature {run.options['temperature']}\n"]
     for epoch, text in run.extra["samples"]:
         lines.append(f"=== after epoch {epoch} ===\n{text}\n")
-    samples.write_text("\n".join(lines), encoding="utf-8")
+    with atomic_file(samples, "w") as file:
+        file.write("\n".join(lines))
     return [samples]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,8 +200,9 @@ class Problem:
     Attributes:
         loss: ``"mse"`` or ``"softmax_ce"``.
         input_size: D. output_size: O.
-        epoch: ``epoch(rng)`` lists the batches of one epoch in the order they are used;
-            ``rng`` is the loop's generator, for shuffling.
+        epoch: ``epoch(rng)`` gives the batches of one epoch in the order they are used
+            (a list, or an iterator that builds each batch when it is reached); ``rng``
+            is the loop's generator, for shuffling.
         batches_per_epoch: how many batches ``epoch`` returns (for the schedule).
         validate: ``validate(params, spec)``, the mean validation loss per scored term,
             or ``None`` when the task has no validation data.
@@ -213,7 +214,7 @@ class Problem:
     loss: str
     input_size: int
     output_size: int
-    epoch: Callable[[np.random.Generator], list[Batch]]
+    epoch: Callable[[np.random.Generator], Iterable[Batch]]
     batches_per_epoch: int
     validate: Callable[[Params, Spec], float] | None = None
     stateful: bool = False
@@ -374,8 +375,11 @@ def _epoch(problem, config, spec, optimizer, params, state, rng, step, total):
     return params, state, loss_sum / scored, val
 
 
-def _checked(batches: Iterable[Batch], expected: int) -> list[Batch]:
-    batches = list(batches)
-    if len(batches) != expected:
-        raise RuntimeError(f"the task laid out {len(batches)} batches, expected {expected}")
-    return batches
+def _checked(batches: Iterable[Batch], expected: int) -> Iterator[Batch]:
+    """The batches, one at a time (a task may build each when it is reached), counted."""
+    count = 0
+    for batch in batches:
+        count += 1
+        yield batch
+    if count != expected:
+        raise RuntimeError(f"the task laid out {count} batches, expected {expected}")

@@ -19,6 +19,11 @@ from .loop import History, TrainConfig
 
 METRICS_FILE = "metrics.json"
 PARAMS_FILE = "params.npz"
+#: Every name that a run may write: a directory holding only these holds a previous run,
+#: which a new run may replace (``rundir.check_out``). A task's new file joins this list.
+RUN_FILES = frozenset(
+    {METRICS_FILE, PARAMS_FILE, "loss.png", "predictions.png", "confusion.png", "samples.txt"}
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,8 +96,10 @@ def load_params(path: str | Path, task: str | None = None) -> tuple[Params, dict
 
 
 def write_run(out: Path, run: Run) -> list[Path]:
-    """Write ``metrics.json`` and ``params.npz`` into ``out``; return their paths."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``metrics.json`` and ``params.npz`` into the directory ``out``; their paths.
+
+    ``out`` is the stage of ``rundir.staged``, which makes the run appear whole.
+    """
     metrics = out / METRICS_FILE
     metrics.write_text(json.dumps(run.to_json(), indent=2) + "\n", encoding="utf-8")
     params = out / PARAMS_FILE
