@@ -206,16 +206,16 @@ def _check_directory(
                 f"and np.savez_compressed write), got zip compression {info.compress_type}"
             )
         infos[key] = info
-    missing = [key for key in required if key not in infos]
-    if missing:
-        raise ValueError(
-            f"{where}: expected members {', '.join(required)}, got none named {', '.join(missing)}"
-        )
     total = sum(info.file_size for info in infos.values())
     if total > max_bytes:
         raise ValueError(
             f"{where}: expected at most {max_bytes} bytes of contents, got members that "
             f"declare {total} bytes"
+        )
+    missing = [key for key in required if key not in infos]
+    if missing:
+        raise ValueError(
+            f"{where}: expected members {', '.join(required)}, got none named {', '.join(missing)}"
         )
     return infos
 
