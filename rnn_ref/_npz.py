@@ -38,6 +38,7 @@ from numpy.lib import format as npy_format
 MAX_BYTES = 256 * 2**20
 """Default limit on the file's size and on the sum of its members' uncompressed sizes."""
 
+CHUNK_BYTES = 2**20
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header; an empty archive
 NUMBER_KINDS = "iuf"
 WANTED = {NUMBER_KINDS: "real numbers (an integer or floating dtype)", "U": "unicode text"}
@@ -235,16 +236,31 @@ def _read_member(
                 f"{where}: expected the header's shape {shape} and dtype {dtype} to match the "
                 f"member's {info.file_size} bytes, got {header_bytes} + {nbytes} bytes"
             )
-        data = stream.read(nbytes)
-        if len(data) != nbytes or stream.read(1):
-            raise ValueError(f"{where}: expected {nbytes} bytes of data, got {len(data)}")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+        data = _read_exactly(stream, nbytes, where)
+    array = data.view(dtype).reshape(shape, order="F" if fortran else "C")
     if member.kinds == "U":
         try:
             return str(array[()])
         except ValueError as error:  # code points beyond Unicode
             raise ValueError(f"{where}: expected Unicode text, got {_one_line(error)}") from None
-    return np.array(array, dtype=dtype.newbyteorder("="))  # a fresh, writable, native copy
+    return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_exactly(stream, nbytes: int, where: str) -> np.ndarray:
+    """``nbytes`` bytes of ``stream`` into a fresh buffer, in chunks, so that no second copy
+    of a large member is ever held; then the end of the stream, where zipfile checks the CRC."""
+    data = np.empty(nbytes, dtype=np.uint8)
+    view = memoryview(data)
+    filled = 0
+    while filled < nbytes:
+        chunk = stream.read(min(CHUNK_BYTES, nbytes - filled))
+        if not chunk:
+            break
+        view[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    if filled != nbytes or stream.read(1):
+        raise ValueError(f"{where}: expected {nbytes} bytes of data, got another amount")
+    return data
 
 
 def _read_header(stream, where: str) -> tuple[np.dtype, tuple[int, ...], bool, int]:
@@ -271,6 +287,8 @@ def _check_dtype(dtype: np.dtype, member: Member, where: str) -> None:
     wanted = WANTED[member.kinds]
     if dtype.hasobject or dtype.kind not in member.kinds or dtype.fields is not None:
         raise FileTypeError(f"{where}: expected {wanted} data, got dtype {dtype}")
+    if dtype.itemsize == 0:
+        raise FileTypeError(f"{where}: expected {wanted} data, got dtype {dtype} of size 0")
     if dtype.kind == "f" and dtype.itemsize > 8:
         raise FileTypeError(f"{where}: expected float16, float32 or float64, got dtype {dtype}")
 

@@ -415,6 +415,51 @@ def test_a_zip_bomb_as_a_case(zip_bomb):
     assert_case_refused(zip_bomb, "expected at most 268435456 bytes of contents")
 
 
+def test_a_member_that_inflates_past_its_declared_size(tmp_path, good_params):
+    """A bomb that lies: the zip declares W_hh's true size, but its deflate stream holds
+    64 MiB more. Nothing is inflated past the declared size, and the CRC then fails."""
+    path = tmp_path / "liar.npz"
+    W_hh = _npy(hello_arrays()["W_hh"])
+    with zipfile.ZipFile(good_params) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            if info.filename != "W_hh.npy":
+                target.writestr(info, source.read(info))
+        target.writestr("W_hh.npy", W_hh + bytes(64 * 2**20), zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    name = b"W_hh.npy"
+    # The uncompressed size: at byte 22 of the local header (name at 30), at byte 24 of the
+    # central directory's entry (name at 46).
+    for signature, name_at, size_at in ((b"PK\x03\x04", 30, 22), (b"PK\x01\x02", 46, 24)):
+        start = next(
+            i
+            for i in range(len(data))
+            if data.startswith(signature, i) and data.startswith(name, i + name_at)
+        )
+        data[start + size_at : start + size_at + 4] = len(W_hh).to_bytes(4, "little")
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        assert_refused(path, "damaged or cut-short", "Bad CRC-32")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20 * 10, f"peak {peak} bytes"
+
+
+def test_other_byte_orders_and_layouts_load_as_native_float64(tmp_path):
+    arrays = hello_arrays()
+    stored = arrays | {
+        "W_hh": np.asfortranarray(arrays["W_hh"]).astype(">f8"),
+        "W_xh": arrays["W_xh"].astype(np.float32),
+        "b_y": np.zeros(4, dtype=">i4"),
+    }
+    path = write_npz(tmp_path / "params.npz", stored, hello_meta())
+    params, _ = load_params(path, "hello")
+    for name, array in zip(rnn_ref.Params.FIELDS, params.arrays(), strict=True):
+        assert array.dtype == np.float64 and array.dtype.isnative, name
+        np.testing.assert_array_equal(array, stored[name], err_msg=name)
+
+
 def test_a_file_beyond_the_size_limit(tmp_path):
     path = tmp_path / "big.npz"
     with open(path, "wb") as file:  # sparse: no disk space taken
