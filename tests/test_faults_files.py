@@ -534,6 +534,26 @@ def test_a_bad_chars_alphabet(alphabet, needle):
         chars_sizes({"alphabet": alphabet}, "--params 'p.npz', meta")
 
 
+@pytest.mark.parametrize(
+    ("vocabulary", "needle"),
+    [
+        ({"happy": 0}, "meta.vocabulary: expected a list of distinct strings, got a JSON object"),
+        (["good", ["bad"]], "meta.vocabulary: expected a list of distinct strings, got ['bad']"),
+        (["good", "good", "bad", "day"], "got repetitions"),
+        (["good", "bad", "day"], "member 'W_xh': expected shape (H, D) = (8, 3)"),
+    ],
+    ids=["object", "nested", "repeated", "too-short"],
+)
+def test_a_bad_sentiment_vocabulary(tmp_path, vocabulary, needle):
+    """sentiment takes D from its vocabulary: four words, four inputs."""
+    params = rnn_ref.init_params(4, H, 2, seed=0)
+    arrays = {name: getattr(params, name) for name in rnn_ref.Params.FIELDS}
+    config = HELLO_TASK.defaults.to_dict() | {"hidden": H}
+    meta = {"task": "sentiment", "config": config, "options": {}, "vocabulary": vocabulary}
+    path = write_npz(tmp_path / "params.npz", arrays, meta)
+    assert_refused(path, needle, task="sentiment")
+
+
 def test_a_chars_file_whose_meta_has_negative_streams(tmp_path):
     """Once 'expected at least -2 characters for -3 streams': now the field is named."""
     alphabet = sorted(set(" abc"))
