@@ -485,11 +485,11 @@ BAD_META = {
     "config-list": (META | {"config": [1]}, "meta.config: expected an object of training"),
     "activation": (
         META | {"config": META["config"] | {"activation": ["tanh"]}},
-        "meta.config: activation: expected one of 'tanh', 'sigmoid', 'relu', got ['tanh']",
+        "meta.config.activation: expected a string, got a JSON array",
     ),
     "hidden": (
         META | {"config": META["config"] | {"hidden": "8"}},
-        "meta.config: hidden: expected an integer >= 1, got '8'",
+        "meta.config.hidden: expected an integer, got a JSON string",
     ),
     "batch-size": (
         META | {"config": META["config"] | {"batch_size": -3}},
@@ -497,7 +497,23 @@ BAD_META = {
     ),
     "config-unknown-key": (
         META | {"config": META["config"] | {"colour": 1}},
-        "meta.config: ",
+        "meta.config: expected settings among activation, hidden, ",
+    ),
+    "betas-text": (
+        META | {"config": META["config"] | {"betas": "ab"}},
+        "meta.config.betas: expected a list of two numbers, got a JSON string",
+    ),
+    "betas-one": (
+        META | {"config": META["config"] | {"betas": [0.9]}},
+        "meta.config.betas: expected a list of two numbers, got [0.9]",
+    ),
+    "lr": (
+        META | {"config": META["config"] | {"lr": "fast"}},
+        "meta.config.lr: expected a number, got a JSON string",
+    ),
+    "truncation": (
+        META | {"config": META["config"] | {"truncation": 0}},
+        "meta.config: spec.truncation: expected None or an integer k >= 1, got 0",
     ),
 }
 

@@ -76,6 +76,23 @@ _MEMBERS = {
     "b_y": Member(ranks=(1,)),
     "meta": TEXT,
 }
+# The JSON type of each setting of TrainConfig; a missing one takes its default.
+_SETTINGS = {
+    "activation": (str, "a string"),
+    "hidden": (int, "an integer"),
+    "truncation": ((int, type(None)), "null or an integer"),
+    "truncation_mode": (str, "a string"),
+    "optimizer": (str, "a string"),
+    "lr": ((int, float), "a number"),
+    "betas": (list, "a list of two numbers"),
+    "schedule": (str, "a string"),
+    "clip": ((int, float, type(None)), "null or a number"),
+    "clip_mode": (str, "a string"),
+    "epochs": (int, "an integer"),
+    "batch_size": ((int, type(None)), "null or an integer"),
+    "seed": (int, "an integer"),
+    "init": (str, "a string"),
+}
 _LAYOUTS = {"W_xh": "(H, D)", "W_hh": "(H, H)", "b_h": "(H,)", "W_hy": "(O, H)", "b_y": "(O,)"}
 
 
@@ -111,10 +128,7 @@ def load_params(path: str | Path, task: str | None = None) -> tuple[Params, dict
             f"--params: expected the parameters of task {task!r}, got those of {name!r} ({path})"
         )
     fields = require_field(meta, "config", dict, about, "an object of training settings")
-    try:
-        config = TrainConfig(**fields)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{about}.config: {error}") from None
+    config = _config(fields, f"{about}.config")
     D, O = TASKS[name].sizes(meta, about)
     H = config.hidden
     origin = f"H from meta config.hidden, D and O of the task {name!r}"
@@ -131,6 +145,23 @@ def load_params(path: str | Path, task: str | None = None) -> tuple[Params, dict
     except (ValueError, TypeError) as error:
         raise ValueError(f"{where}: {error}") from None
     return params, meta | {"config": config.to_dict()}
+
+
+def _config(fields: dict, where: str) -> TrainConfig:
+    """The ``TrainConfig`` of a ``meta.config`` object: JSON types first, then its own checks."""
+    unknown = sorted(set(fields) - set(_SETTINGS))
+    if unknown:
+        raise ValueError(f"{where}: expected settings among {', '.join(_SETTINGS)}, got {unknown}")
+    for key in fields:
+        types, what = _SETTINGS[key]
+        require_field(fields, key, types, where, what)
+    betas = fields.get("betas", [0.0, 0.0])
+    if len(betas) != 2 or not all(isinstance(b, (int, float)) for b in betas):
+        raise ValueError(f"{where}.betas: expected a list of two numbers, got {betas!r}"[:300])
+    try:
+        return TrainConfig(**fields)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def write_run(out: Path, run: Run) -> list[Path]:
