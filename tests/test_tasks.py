@@ -217,7 +217,7 @@ def test_bad_files_exit_2_with_one_line(tmp_path, capsys):
     run_cli(["train", "hello", "--epochs", "2", "--out", str(tmp_path), "--no-plots"], capsys)
     cases = [
         (["predict", "sine", "--params", str(tmp_path / "params.npz")], "of task 'sine'"),
-        (["predict", "sine", "--params", str(tmp_path / "missing.npz")], "existing params"),
+        (["predict", "sine", "--params", str(tmp_path / "missing.npz")], "existing file"),
         (["train", "chars", "--text", str(tmp_path / "missing.txt")], "--text: expected"),
         (["train", "chars", "--seq-length", "0", "--out", str(tmp_path)], "--seq-length"),
     ]

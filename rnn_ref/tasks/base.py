@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnn_ref._npz import require_field
+
 from . import rundir, runs
 from .loop import TrainConfig
 from .runs import Run
@@ -47,6 +49,9 @@ class Task:
         epilog: examples for ``--help``.
         write_files: ``write_files(run, out) -> [paths]``, files other than plots (chars'
             samples), written with or without plots.
+        sizes: ``sizes(meta, where) -> (D, O)``, the network's input and output sizes for
+            the ``meta`` of a ``params.npz`` (its vocabulary, say), after checking the
+            task's own fields of ``meta``; ``where`` names ``meta`` in the messages.
     """
 
     name: str
@@ -60,6 +65,7 @@ class Task:
     predict: Callable[..., Prediction]
     predict_options: type
     add_predict_arguments: Callable[[argparse.ArgumentParser], None]
+    sizes: Callable[[dict, str], tuple[int, int]]
     epilog: str = ""
     write_files: Callable[[Run, Path], list[Path]] | None = None
 
@@ -146,8 +152,34 @@ def train(
 
 def predict(task: Task, params_file: str | Path, **options) -> Prediction:
     """Reload ``params_file`` (a ``params.npz`` of ``task``) and report its figures again."""
+    settings = options_from(task.predict_options, options)  # the flags before the file
     params, meta = runs.load_params(params_file, task.name)
-    return task.predict(params, meta, options_from(task.predict_options, options))
+    return task.predict(params, meta, settings)
+
+
+def fixed_sizes(D: int, O: int) -> Callable[[dict, str], tuple[int, int]]:
+    """``Task.sizes`` of a task whose network has the same sizes whatever it was trained on."""
+
+    def sizes(meta: dict, where: str) -> tuple[int, int]:
+        return D, O
+
+    return sizes
+
+
+def distinct_strings(meta: dict, key: str, where: str, *, characters: bool = False) -> list[str]:
+    """``meta[key]``: a non-empty list of distinct strings (of one character each)."""
+    what = "single characters" if characters else "strings"
+    value = require_field(meta, key, list, where, f"a list of distinct {what}")
+    if not value:
+        raise ValueError(f"{where}.{key}: expected a list of distinct {what}, got an empty list")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or (characters and len(item) != 1):
+            raise ValueError(
+                f"{where}.{key}: expected a list of distinct {what}, got {item!r} at index {i}"
+            )
+    if len(set(value)) != len(value):
+        raise ValueError(f"{where}.{key}: expected a list of distinct {what}, got repetitions")
+    return value
 
 
 def require(meta: dict, key: str):

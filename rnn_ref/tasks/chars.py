@@ -33,7 +33,15 @@ from rnn_ref import Params
 from rnn_ref._atomic import atomic_file
 
 from . import plots
-from .base import NoOptions, Prediction, Task, no_arguments, require
+from .base import (
+    NoOptions,
+    Prediction,
+    Task,
+    distinct_strings,
+    fixed_sizes,
+    no_arguments,
+    require,
+)
 from .loop import Batch, Problem, TrainConfig, fit
 from .runs import Run
 
@@ -137,6 +145,12 @@ def hello_predict(params: Params, meta: dict, options: NoOptions) -> Prediction:
     return Prediction(metrics=metrics, text="\n".join(lines) + "\n")
 
 
+def chars_sizes(meta: dict, where: str) -> tuple[int, int]:
+    """D = O: one input and one score per character of the saved alphabet."""
+    V = len(distinct_strings(meta, "alphabet", where, characters=True))
+    return V, V
+
+
 HELLO_TASK = Task(
     name="hello",
     help='learn the next character of "hello", many-to-many',
@@ -152,6 +166,7 @@ HELLO_TASK = Task(
     predict=hello_predict,
     predict_options=NoOptions,
     add_predict_arguments=no_arguments,
+    sizes=fixed_sizes(len(set(HELLO)), len(set(HELLO))),
     epilog=(
         "examples:\n"
         "  rnn-ref train hello --out runs/hello\n"
@@ -493,11 +508,29 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser, defaults) -> None:
 
 @dataclass(frozen=True)
 class CharsPredictOptions:
+    """The settings of ``predict chars``, checked as ``train chars`` checks its own.
+
+    Attributes:
+        text: the text to score; ``None`` means the shipped sonnets.
+        temperature: tau > 0 of the sample.
+        sample_length: characters in the sample, at least 1.
+        prime: characters fed before sampling.
+        seed: the seed of the sample, >= 0.
+    """
+
     text: str | None = None
     temperature: float = 0.8
     sample_length: int = 200
     prime: str = ""
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise ValueError(f"--temperature: expected a number > 0, got {self.temperature}")
+        if self.sample_length < 1:
+            raise ValueError(f"--sample-length: expected an integer >= 1, got {self.sample_length}")
+        if self.seed < 0:
+            raise ValueError(f"--seed: expected an integer >= 0, got {self.seed}")
 
 
 def add_chars_predict_arguments(parser: argparse.ArgumentParser) -> None:
@@ -558,6 +591,7 @@ CHARS_TASK = Task(
     predict=chars_predict,
     predict_options=CharsPredictOptions,
     add_predict_arguments=add_chars_predict_arguments,
+    sizes=chars_sizes,
     write_files=chars_samples,
     epilog=(
         "examples:\n"

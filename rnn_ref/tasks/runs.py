@@ -2,7 +2,8 @@
 
 ``params.npz`` holds the five arrays under their ``Params`` names and one more entry,
 ``meta``: a JSON string with the task, the configuration and whatever ``predict`` needs to
-rebuild the data (a vocabulary, for one). It loads with ``np.load`` and no pickles.
+rebuild the data (a vocabulary, for one). It loads with ``np.load`` and no pickles;
+``load_params`` reads it as an untrusted file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from rnn_ref import Params
+from rnn_ref._npz import TEXT, Member, parse_json_object, read_npz, require_field
+from rnn_ref._validation import check_params
 
 from .loop import History, TrainConfig
 
@@ -70,29 +73,100 @@ def save_params(path: Path, params: Params, meta: dict) -> None:
     np.savez(path, **arrays, meta=np.array(json.dumps(meta, sort_keys=True)))
 
 
+_MEMBERS = {
+    "W_xh": Member(ranks=(2,)),
+    "W_hh": Member(ranks=(2,)),
+    "b_h": Member(ranks=(1,)),
+    "W_hy": Member(ranks=(2,)),
+    "b_y": Member(ranks=(1,)),
+    "meta": TEXT,
+}
+# The JSON type of each setting of TrainConfig; a missing one takes its default.
+_SETTINGS = {
+    "activation": (str, "a string"),
+    "hidden": (int, "an integer"),
+    "truncation": ((int, type(None)), "null or an integer"),
+    "truncation_mode": (str, "a string"),
+    "optimizer": (str, "a string"),
+    "lr": ((int, float), "a number"),
+    "betas": (list, "a list of two numbers"),
+    "schedule": (str, "a string"),
+    "clip": ((int, float, type(None)), "null or a number"),
+    "clip_mode": (str, "a string"),
+    "epochs": (int, "an integer"),
+    "batch_size": ((int, type(None)), "null or an integer"),
+    "seed": (int, "an integer"),
+    "init": (str, "a string"),
+}
+_LAYOUTS = {"W_xh": "(H, D)", "W_hh": "(H, H)", "b_h": "(H,)", "W_hy": "(O, H)", "b_y": "(O,)"}
+
+
 def load_params(path: str | Path, task: str | None = None) -> tuple[Params, dict]:
     """The parameters and the ``meta`` dictionary that ``save_params`` wrote.
 
+    The file is untrusted: ``rnn_ref._npz.read_npz`` checks it whole first (see
+    ``docs/reliability.md``), then ``meta``: the task's name, the training settings (as
+    ``TrainConfig`` checks them) and the task's own fields (a vocabulary, say). The shapes
+    of the five arrays must be those of the network that ``meta`` describes: H from
+    ``config.hidden``, D and O from the task (``Task.sizes``), never from the arrays.
+
+    Returns:
+        The parameters as float64 and ``meta``, whose ``config`` holds every setting.
+
     Raises:
-        ValueError: the file is missing, is not such a file, or belongs to another task.
+        ValueError: anything wrong with the file, or it belongs to another task than
+            ``task``; the message names the file and the member or field.
     """
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            params = Params(*(np.array(data[name], dtype=np.float64) for name in Params.FIELDS))
-            meta = json.loads(str(data["meta"]))
-    except FileNotFoundError:
-        raise ValueError(f"--params: expected an existing params.npz, got {str(path)!r}") from None
-    except (OSError, KeyError, ValueError) as error:
+    from . import TASKS  # here: the package imports this module before it builds TASKS
+
+    where = f"--params {str(path)!r}"
+    members = read_npz(path, _MEMBERS, name="--params")
+    meta = parse_json_object(members.pop("meta"), f"{where}, member 'meta'")
+    about = f"{where}, meta"
+    name = require_field(meta, "task", str, about, "the name of the task")
+    if name not in TASKS:
         raise ValueError(
-            f"--params: expected a params.npz written by rnn-ref train, got {str(path)!r} ({error})"
-        ) from None
-    if task is not None and meta.get("task") != task:
-        raise ValueError(
-            f"--params: expected the parameters of task {task!r}, got those of "
-            f"{meta.get('task')!r} ({path})"
+            f"{about}.task: expected one of {', '.join(map(repr, TASKS))}, got {name!r}"
         )
-    return params, meta
+    if task is not None and name != task:
+        raise ValueError(
+            f"--params: expected the parameters of task {task!r}, got those of {name!r} ({path})"
+        )
+    fields = require_field(meta, "config", dict, about, "an object of training settings")
+    config = _config(fields, f"{about}.config")
+    D, O = TASKS[name].sizes(meta, about)
+    H = config.hidden
+    origin = f"H from meta config.hidden, D and O of the task {name!r}"
+    expected = {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}
+    for field_name, shape in expected.items():
+        found = members[field_name].shape
+        if found != shape:
+            raise ValueError(
+                f"{where}, member {field_name!r}: expected shape {_LAYOUTS[field_name]} = "
+                f"{shape} ({origin}), got {found}"
+            )
+    try:
+        params = check_params(Params(*(members[field] for field in Params.FIELDS)))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{where}: {error}") from None
+    return params, meta | {"config": config.to_dict()}
+
+
+def _config(fields: dict, where: str) -> TrainConfig:
+    """The ``TrainConfig`` of a ``meta.config`` object: JSON types first, then its own checks."""
+    unknown = sorted(set(fields) - set(_SETTINGS))
+    if unknown:
+        raise ValueError(f"{where}: expected settings among {', '.join(_SETTINGS)}, got {unknown}")
+    for key in fields:
+        types, what = _SETTINGS[key]
+        require_field(fields, key, types, where, what)
+    betas = fields.get("betas", [0.0, 0.0])
+    if len(betas) != 2 or not all(isinstance(b, (int, float)) for b in betas):
+        raise ValueError(f"{where}.betas: expected a list of two numbers, got {betas!r}"[:300])
+    try:
+        return TrainConfig(**fields)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def write_run(out: Path, run: Run) -> list[Path]:

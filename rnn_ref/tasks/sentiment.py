@@ -28,7 +28,7 @@ import rnn_ref
 from rnn_ref import Params
 
 from . import plots
-from .base import NoOptions, Prediction, Task, no_arguments, require
+from .base import NoOptions, Prediction, Task, distinct_strings, no_arguments, require
 from .loop import Batch, Problem, TrainConfig, fit
 from .runs import Run
 
@@ -284,6 +284,11 @@ def predict(params: Params, meta: dict, options: PredictOptions) -> Prediction:
     return Prediction(metrics=metrics, text="\n".join(lines) + "\n")
 
 
+def sizes(meta: dict, where: str) -> tuple[int, int]:
+    """D: one input per word of the saved vocabulary; O: one score per label."""
+    return len(distinct_strings(meta, "vocabulary", where)), len(LABELS)
+
+
 TASK = Task(
     name="sentiment",
     help="happy or sad: many-to-one classification of short sentences",
@@ -301,6 +306,7 @@ TASK = Task(
     predict=predict,
     predict_options=PredictOptions,
     add_predict_arguments=add_predict_arguments,
+    sizes=sizes,
     epilog=(
         "examples:\n"
         "  rnn-ref train sentiment --out runs/sentiment\n"

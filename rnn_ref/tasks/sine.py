@@ -24,7 +24,7 @@ import rnn_ref
 from rnn_ref import Params
 
 from . import plots
-from .base import NoOptions, Prediction, Task, no_arguments, require
+from .base import NoOptions, Prediction, Task, fixed_sizes, no_arguments, require
 from .loop import Batch, Problem, TrainConfig, fit
 from .runs import Run
 
@@ -189,6 +189,7 @@ TASK = Task(
     predict=predict,
     predict_options=NoOptions,
     add_predict_arguments=no_arguments,
+    sizes=fixed_sizes(1, 1),
     epilog=(
         "examples:\n"
         "  rnn-ref train sine --out runs/sine\n"
