@@ -64,6 +64,7 @@ import rnn_ref
 from rnn_ref.containers import Gradients, Params, Spec
 
 from . import surrogate, twin
+from .runtime import in_jax_scope
 
 #: Unit roundoff of float64, 2^-53.
 U = float(np.finfo(np.float64).eps) / 2
@@ -126,6 +127,7 @@ def _h0_or_zeros(params: Params, xs, h0) -> np.ndarray:
 # 1. Reverse mode.
 
 
+@in_jax_scope
 def reverse(
     params: Params,
     xs: np.ndarray,
@@ -153,6 +155,7 @@ def _jvp_program(p, xs, h0, targets, weights, held, k, tangent, *, activation, l
     return jax.jvp(f, (p, xs, h0), tangent)[1]
 
 
+@in_jax_scope
 def forward_mode(
     params: Params,
     xs: np.ndarray,
