@@ -163,6 +163,9 @@ def test_our_programs_run_in_float64_inside_float32_code_and_are_traced_once():
             params, xs, targets = case(7, seed=1)  # another real shape, the same bucket
             second = twin.gradients(params, xs, targets, spec)
         assert seen == [], "a second call of the same bucket traced again"
+        with traces() as control:  # the listener does see a trace when there is one
+            jax.jit(lambda x: x * 2)(jnp.ones(2))
+        assert control
 
         # The float64 program is not reused for a float32 call of the same function.
         problem = twin.prepare(params, xs, targets, spec)

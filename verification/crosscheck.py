@@ -63,6 +63,10 @@ oracle, and is counted as skipped.
 
 A case on which any computation raises (``rnn_ref.gradients`` rejecting a valid case, an
 overflow) is a disagreement of every oracle, with the error as its description.
+
+``run`` and ``check_case`` run inside ``runtime.jax_scope()``: float64, and the compiled
+programs of an earlier run read from the persistent compilation cache. A cache directory
+that cannot be created raises before the first case, not as a disagreement.
 """
 
 from __future__ import annotations

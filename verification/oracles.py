@@ -14,6 +14,10 @@ sum_i ||v_i||_F^2 = 1 (``random_directions``):
    states fixed at the anchor x) for window(k) and chunk(k). Each comes with its own
    error bound, derived below.
 
+``reverse`` and ``forward_mode`` run their JAX programs inside ``runtime.jax_scope()``
+(float64 for that call only, and the persistent compilation cache); finite differences
+are NumPy alone.
+
 The finite-difference bound
 ---------------------------
 Let f(s) = S(x + s v) with the held states fixed at x, and D(e) = (f(e) - f(-e)) / (2e). By
