@@ -9,7 +9,8 @@ and a persistent compilation cache that a second process reads instead of compil
   nothing new.
 - In this process: the twin runs in float64 inside a float32 block of user code, a program
   traced in float64 is not reused for float32 calls, and a second call of the same bucket
-  traces nothing, user code in between or not.
+  traces nothing, user code in between or not; a user logging at INFO level sees no line
+  from our cache swaps.
 - Where the cache goes: ``configure_cache``, ``RNN_REF_JAX_CACHE``, the XDG default, and
   their errors; ``rnn-ref verify --no-jax-cache`` and its help.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -265,3 +267,11 @@ def test_verify_help_names_the_cache_and_how_to_turn_it_off(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for words in ("--no-jax-cache", "RNN_REF_JAX_CACHE=0", "~/.cache/rnn-ref/jax"):
         assert words in text, words
+
+
+def test_a_user_logging_at_info_sees_no_line_from_our_cache_swaps(caplog):
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        twin.gradients(*case(3))
+    resets = [r for r in caplog.records if "Resetting cache" in r.getMessage()]
+    assert resets == []

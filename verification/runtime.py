@@ -11,16 +11,17 @@ things for the duration of the call and undoes both on the way out:
    program the first one compiled.
 2. **A persistent compilation cache** in our own directory (``cache_dir()``): a later
    process loads the compiled programs from disk instead of compiling them again (~0.4 s
-   each, ~13 s for ``rnn-ref verify``). JAX keeps one persistent cache per process and
+   each on a quiet machine; 30 of them for ``rnn-ref verify``, which then takes a third of
+   the CPU time, ``docs/verification.md``). JAX keeps one persistent cache per process and
    reads its directory when it first compiles, so the scope swaps caches: on entry it
    points JAX at our directory and lowers the minimum compile time of an entry to 0 (JAX's
    default of 1 s would keep none of our programs) and the minimum entry size to none; on
    exit it restores the four settings it changed and drops the cache object, so that the
-   user's next compilation opens the user's own cache again, or none. The swap costs
-   ~20 us per call, against ~600 us for a twin gradient. Only the outermost scope swaps
-   (entry points call one another), and one thread at a time runs inside it: JAX's cache
-   settings are process-wide, so a program that *another* thread compiles while we are
-   inside the scope would use our cache.
+   user's next compilation opens the user's own cache again, or none. The swap costs 20
+   to 50 us of CPU time per call, against ~600 us for a twin gradient. Only the outermost
+   scope swaps (entry points call one another), and one thread at a time runs inside it:
+   JAX's cache settings are process-wide, so a program that *another* thread compiles
+   while we are inside the scope would use our cache.
 
 The cache directory, in order of precedence: ``configure_cache(...)`` (the CLI's
 ``--no-jax-cache`` calls ``configure_cache(False)``); the environment variable
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -59,6 +61,8 @@ _CACHE_SETTINGS = {
 
 #: What ``configure_cache`` chose: None (the environment decides), False or a directory.
 _choice: Path | bool | None = None
+#: The directories already created (or found) in this process.
+_made: set[Path] = set()
 
 #: The outermost scope swaps the cache; nested scopes (an entry point calling another)
 #: find it in place. One thread at a time (see the module docstring).
@@ -77,6 +81,8 @@ def default_cache_dir() -> Path:
 
 def _created(directory: Path, name: str) -> Path:
     """``directory``, created if missing; a ValueError naming ``name`` if that fails."""
+    if directory in _made:  # checked once per process: mkdir costs ~50 us per call
+        return directory
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -84,6 +90,7 @@ def _created(directory: Path, name: str) -> Path:
             f"{name}: expected a directory for the JAX compilation cache, got "
             f"{str(directory)!r} ({error.strerror or type(error).__name__})"
         ) from None
+    _made.add(directory)
     return directory
 
 
@@ -136,21 +143,46 @@ def cache_dir() -> Path | None:
         return None  # a read-only home: run without the cache rather than not at all
 
 
+class _Quiet(logging.Filter):
+    """Drops the records of JAX's cache logger while ``on``: our resets, twice per call."""
+
+    on = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.on
+
+
+_quiet = _Quiet()
+logging.getLogger(compilation_cache.reset_cache.__module__).addFilter(_quiet)
+
+
+def _drop_cache() -> None:
+    """Drop JAX's cache object: the next compilation opens the directory configured then.
+
+    JAX opens its cache once, from the directory set when it first compiles. Its reset
+    logs a line at INFO level, which a user logging at INFO would otherwise see twice per
+    twin call. (A filter, not ``setLevel``: that clears every logger's cache, ~70 us.)
+    """
+    _quiet.on = True
+    try:
+        compilation_cache.reset_cache()
+    finally:
+        _quiet.on = False
+
+
 @contextlib.contextmanager
 def _persistent_cache(directory: Path) -> Iterator[None]:
     """JAX's persistent compilation cache in ``directory``, and the user's back on exit."""
     names = ["jax_compilation_cache_dir", *_CACHE_SETTINGS]
     saved = {name: getattr(jax.config, name) for name in names}
-    # JAX opens its cache object once, from the directory set when it first compiles;
-    # dropping it makes the next compilation open the one configured now.
-    compilation_cache.reset_cache()
+    _drop_cache()
     try:
         jax.config.update("jax_compilation_cache_dir", str(directory))
         for name, value in _CACHE_SETTINGS.items():
             jax.config.update(name, value)
         yield
     finally:
-        compilation_cache.reset_cache()
+        _drop_cache()
         for name, value in saved.items():
             jax.config.update(name, value)
 
