@@ -297,6 +297,10 @@ random) and rnn_ref.gradients is compared with three oracles:
 Case I of a combination depends only on the seed, the combination and I, so
 --only with --examples I+1 runs a reported case again.
 
+The compiled JAX programs are kept in $XDG_CACHE_HOME/rnn-ref/jax (~/.cache/rnn-ref/jax),
+so that the next run does not compile them again; RNN_REF_JAX_CACHE=DIR puts them
+elsewhere, RNN_REF_JAX_CACHE=0 or --no-jax-cache runs without that cache.
+
 exit status: 0 when every combination agrees, 1 on any disagreement, 2 on bad usage or
 when JAX or tqdm is missing (pip install '.[verify]' in a checkout).
 
@@ -359,6 +363,11 @@ def _add_verify(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the same content as JSON instead of a table"
     )
+    parser.add_argument(
+        "--no-jax-cache",
+        action="store_true",
+        help="compile the JAX programs afresh, without reading or writing the persistent cache",
+    )
     parser.set_defaults(run=_run_verify)
 
 
@@ -366,7 +375,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     # Imported here, not at the top: ``import rnn_ref`` and ``rnn-ref explain`` need NumPy
     # only, and JAX takes a second to import.
     try:
-        from verification import crosscheck
+        from verification import crosscheck, twin
     except ModuleNotFoundError as error:
         missing = (error.name or "").split(".")[0]
         if missing not in _VERIFY_DEPENDENCIES:
@@ -377,6 +386,8 @@ def _run_verify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.no_jax_cache:
+        twin.configure_cache(False)
     report = crosscheck.run(args.examples, args.seed, args.only, progress=sys.stderr.isatty())
     if args.json:
         sys.stdout.write(crosscheck.to_json_text(report))

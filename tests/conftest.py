@@ -9,6 +9,9 @@
 
 ``deadline=None`` everywhere: the first call of a twin program compiles it (~1 s).
 
+The twin's persistent compilation cache goes to a temporary directory of the session
+(``RNN_REF_JAX_CACHE``, inherited by the processes that tests start), never to the user's.
+
 The ``tally`` fixture counts the examples that the property tests run, per test and per
 activation x loss x truncation mode; the terminal summary prints the counts and the worst
 relative errors that the tests reported, so that the coverage of a CI run is visible.
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -75,6 +80,15 @@ class Tally:
 
 
 TALLY = Tally()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def jax_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The directory of the twin's persistent compilation cache for this session."""
+    directory = tmp_path_factory.mktemp("jax-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RNN_REF_JAX_CACHE", str(directory))
+        yield directory
 
 
 @pytest.fixture(scope="session")

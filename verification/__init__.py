@@ -6,6 +6,8 @@
   differences of the truncated modes.
 - ``verification.oracles``: reverse mode, forward mode (``jax.jvp``) and finite differences
   along random directions.
+- ``verification.runtime``: the scope in which the JAX code runs: float64 for our calls
+  only, and a persistent compilation cache (``configure_cache``).
 - ``verification.compare``: one comparison helper whose failures name the quantity, the
   config, the worst element and the relative error.
 """

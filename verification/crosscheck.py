@@ -63,6 +63,10 @@ oracle, and is counted as skipped.
 
 A case on which any computation raises (``rnn_ref.gradients`` rejecting a valid case, an
 overflow) is a disagreement of every oracle, with the error as its description.
+
+``run`` and ``check_case`` run inside ``runtime.jax_scope()``: float64, and the compiled
+programs of an earlier run read from the persistent compilation cache. A cache directory
+that cannot be created raises before the first case, not as a disagreement.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ import rnn_ref
 from rnn_ref.containers import ACTIVATIONS, LOSSES, Params, Spec
 
 from . import compare, oracles
+from .runtime import in_jax_scope
 from .surrogate import forward_states
 
 MODES = ("full", "window", "chunk")
@@ -257,6 +262,7 @@ def _finite(value: float) -> float:
     return float("inf") if math.isnan(value) else float(value)
 
 
+@in_jax_scope
 def check_case(case: Case) -> CaseResult:
     """Compare ``rnn_ref.gradients`` on ``case`` with the three oracles."""
     args = (case.params, case.xs, case.targets, case.spec)
@@ -387,6 +393,7 @@ def reproduce_command(seed: int, combination: Sequence[str], index: int) -> str:
     return f"rnn-ref verify --seed {seed} --only {','.join(combination)} --examples {index + 1}"
 
 
+@in_jax_scope
 def run(
     examples: int = DEFAULT_EXAMPLES,
     seed: int = 0,

@@ -14,6 +14,10 @@ sum_i ||v_i||_F^2 = 1 (``random_directions``):
    states fixed at the anchor x) for window(k) and chunk(k). Each comes with its own
    error bound, derived below.
 
+``reverse`` and ``forward_mode`` run their JAX programs inside ``runtime.jax_scope()``
+(float64 for that call only, and the persistent compilation cache); finite differences
+are NumPy alone.
+
 The finite-difference bound
 ---------------------------
 Let f(s) = S(x + s v) with the held states fixed at x, and D(e) = (f(e) - f(-e)) / (2e). By
@@ -64,6 +68,7 @@ import rnn_ref
 from rnn_ref.containers import Gradients, Params, Spec
 
 from . import surrogate, twin
+from .runtime import in_jax_scope
 
 #: Unit roundoff of float64, 2^-53.
 U = float(np.finfo(np.float64).eps) / 2
@@ -126,6 +131,7 @@ def _h0_or_zeros(params: Params, xs, h0) -> np.ndarray:
 # 1. Reverse mode.
 
 
+@in_jax_scope
 def reverse(
     params: Params,
     xs: np.ndarray,
@@ -153,6 +159,7 @@ def _jvp_program(p, xs, h0, targets, weights, held, k, tangent, *, activation, l
     return jax.jvp(f, (p, xs, h0), tangent)[1]
 
 
+@in_jax_scope
 def forward_mode(
     params: Params,
     xs: np.ndarray,

@@ -24,6 +24,12 @@ Input checking is the reference's job: the twin converts its arguments to float6
 to int64) and assumes they are valid, i.e. that ``rnn_ref.gradients`` would accept them. The
 tests only feed it such input.
 
+Precision: ``loss``, ``gradients``, ``loss_of`` and ``gradients_of`` run inside
+``verification.runtime.jax_scope()``, i.e. in float64 and with the persistent compilation
+cache, and leave the user's JAX settings as they found them (importing the twin changes
+none). ``surrogate`` and ``true_loss`` are traced inside the compiled programs; called on
+their own, they compute in the caller's precision.
+
 Compilation: fixed shape buckets
 --------------------------------
 Every distinct shape costs a compilation, and a Hypothesis suite draws hundreds of shapes.
@@ -75,15 +81,15 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.scipy.special import logsumexp
 
-jax.config.update("jax_enable_x64", True)
+from rnn_ref.containers import Gradients, Params, Spec
 
-import jax.numpy as jnp  # noqa: E402  (after x64 is on)
-import numpy as np  # noqa: E402
-from jax import lax  # noqa: E402
-from jax.scipy.special import logsumexp  # noqa: E402
-
-from rnn_ref.containers import Gradients, Params, Spec  # noqa: E402
+from .runtime import configure_cache as configure_cache  # the CLI's --no-jax-cache
+from .runtime import in_jax_scope
 
 # ---------------------------------------------------------------------------------------
 # The model, the loss and the surrogates: a transcription of SPEC.md sections 1-3.
@@ -357,12 +363,14 @@ def _grad_program(p, xs, h0, targets, weights, held, k, *, activation, loss, dep
     return jax.grad(f, argnums=(0, 1, 2))(p, xs, h0)
 
 
+@in_jax_scope
 def loss_of(problem: Problem) -> float:
     """L of a prepared problem, a Python float."""
     static = {"activation": problem.static["activation"], "loss": problem.static["loss"]}
     return float(_loss_program(*problem.args()[:5], **static))
 
 
+@in_jax_scope
 def gradients_of(problem: Problem) -> Gradients:
     """The loss and the gradient of the spec's surrogate for a prepared problem."""
     # device_get first: slicing a JAX array to the real sizes would compile a new program
@@ -372,6 +380,7 @@ def gradients_of(problem: Problem) -> Gradients:
     return Gradients(loss=loss_of(problem), params=params, xs=dxs, h0=dh0)
 
 
+@in_jax_scope
 def loss(
     params: Params,
     xs: np.ndarray,
@@ -392,6 +401,7 @@ def loss(
     return loss_of(prepare(params, xs, targets, spec, h0, weights))
 
 
+@in_jax_scope
 def gradients(
     params: Params,
     xs: np.ndarray,
