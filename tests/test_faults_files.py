@@ -493,7 +493,7 @@ BAD_META = {
     ),
     "batch-size": (
         META | {"config": META["config"] | {"batch_size": -3}},
-        "meta.config: batch_size: expected an integer >= 1, got -3",
+        "meta.config.batch_size: expected None or an integer >= 1, got -3",
     ),
     "config-unknown-key": (
         META | {"config": META["config"] | {"colour": 1}},
@@ -513,7 +513,7 @@ BAD_META = {
     ),
     "truncation": (
         META | {"config": META["config"] | {"truncation": 0}},
-        "meta.config: spec.truncation: expected None or an integer k >= 1, got 0",
+        "meta.config.truncation: expected None or an integer >= 1, got 0",
     ),
 }
 
@@ -578,7 +578,7 @@ def test_a_chars_file_whose_meta_has_negative_streams(tmp_path):
     meta = {"task": "chars", "config": config, "options": {}, "alphabet": alphabet}
     arrays = {name: getattr(params, name) for name in rnn_ref.Params.FIELDS}
     path = write_npz(tmp_path / "params.npz", arrays, meta)
-    assert_refused(path, "meta.config: batch_size: expected an integer >= 1, got -3", task="chars")
+    assert_refused(path, "meta.config.batch_size: expected None or an integer >= 1, got -3", task="chars")
 
 
 def test_the_parameters_of_another_task(good_params):

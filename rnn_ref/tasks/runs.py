@@ -166,7 +166,9 @@ def _config(fields: dict, where: str) -> TrainConfig:
     try:
         return TrainConfig(**fields)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"{where}: {error}") from None
+        # TrainConfig names its field as config.<name>; here that field is <where>.<name>.
+        message = str(error).removeprefix("config.")
+        raise ValueError(f"{where}.{message}") from None
 
 
 def write_run(out: Path, run: Run) -> list[Path]:
