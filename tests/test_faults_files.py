@@ -578,7 +578,9 @@ def test_a_chars_file_whose_meta_has_negative_streams(tmp_path):
     meta = {"task": "chars", "config": config, "options": {}, "alphabet": alphabet}
     arrays = {name: getattr(params, name) for name in rnn_ref.Params.FIELDS}
     path = write_npz(tmp_path / "params.npz", arrays, meta)
-    assert_refused(path, "meta.config.batch_size: expected None or an integer >= 1, got -3", task="chars")
+    assert_refused(
+        path, "meta.config.batch_size: expected None or an integer >= 1, got -3", task="chars"
+    )
 
 
 def test_the_parameters_of_another_task(good_params):
