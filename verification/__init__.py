@@ -1,4 +1,4 @@
-"""Independent oracles for rnn_ref.
+"""Independent oracles for rnn_ref, and the checker of other people's RNNs.
 
 - ``verification.twin``: the same model, loss and truncations in JAX, differentiated by
   ``jax.grad`` (it imports only the containers from ``rnn_ref``).
@@ -8,4 +8,21 @@
   along random directions.
 - ``verification.compare``: one comparison helper whose failures name the quantity, the
   config, the worst element and the relative error.
+- ``verification.check``: ``check_gradients`` and ``assert_gradients_match``, re-exported
+  here, check a user's gradients against rnn_ref (``rnn-ref check``, ``docs/checker.md``).
+
+``import verification`` stays cheap: the checker's API is loaded on first use, and JAX
+only when a confirmation or an oracle needs it.
 """
+
+from __future__ import annotations
+
+__all__ = ["CheckReport", "assert_gradients_match", "check_gradients"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from . import check
+
+        return getattr(check, name)
+    raise AttributeError(f"module 'verification' has no attribute {name!r}")
