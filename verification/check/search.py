@@ -11,22 +11,28 @@
 3. Explain that case (``diagnose.localise``): every quantity, the smallest prefix that
    fails, the recognised mistakes, autodiff's confirmation, the saved case.
 
-No example database is used (``database=None``): a check leaves no ``.hypothesis/``
-folder behind.
+No example database is used (``database=None``), and Hypothesis' other files (its cache
+of the constants in the user's source) go to a temporary directory removed afterwards: a
+check leaves no ``.hypothesis/`` folder behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .cases import CheckCase
 from .conventions import CONVENTIONS
 from .harness import TargetError, call, load_target, mutated, snapshot, timeouts_work
 from .report import CheckReport
 from .scope import Scope, make_scope
 from .verdict import CaseVerdict, judge
+
+if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to search
+    from .cases import CheckCase
 
 #: Defaults of ``rnn-ref check``.
 DEFAULT_EXAMPLES = 100
@@ -132,6 +138,20 @@ def _settings(examples: int, shrink: bool):
 FATAL = ("exception", "timeout", "mutated", "nondeterministic")
 
 
+@contextlib.contextmanager
+def _private_storage() -> Iterator[None]:
+    """Point Hypothesis' storage (default: ``./.hypothesis``) at a temporary directory."""
+    from hypothesis import configuration
+
+    previous = configuration.storage_directory(intent_to_write=False).home_directory
+    with tempfile.TemporaryDirectory(prefix="rnn-ref-check-") as directory:
+        configuration.set_hypothesis_home_dir(directory)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
+
+
 def explore(harness: Harness, scope: Scope, examples: int, seed: int) -> list[Trial]:
     """Run ``examples`` cases; stop at the first fatal trial (module docstring, 1)."""
     from hypothesis import given
@@ -152,10 +172,11 @@ def explore(harness: Harness, scope: Scope, examples: int, seed: int) -> list[Tr
         if trial.kind in FATAL:
             raise _Stop
 
-    try:
-        search()
-    except _Stop:
-        pass
+    with _private_storage():
+        try:
+            search()
+        except _Stop:
+            pass
     return trials
 
 
@@ -176,10 +197,11 @@ def shrink(harness: Harness, scope: Scope, examples: int, seed: int) -> CheckCas
             failing.append(case)
             raise _Failing
 
-    try:
-        search()
-    except _Failing:
-        pass
+    with _private_storage():
+        try:
+            search()
+        except _Failing:
+            pass
     return failing[-1] if failing else None  # the last one is Hypothesis' final replay
 
 
