@@ -7,10 +7,12 @@ The public API is spec section 4: ``Params``, ``Spec``, ``init_params``, ``forwa
 ``loss``, ``gradients``, ``Gradients``, ``Trajectory``; and the one-step teaching layer
 ``step_forward`` / ``step_backward``; and the optimisers and clipping of ``rnn_ref.optim``
 (``SGD``, ``Adam``, ``clip_elementwise``, ``clip_global_norm``, ...), which the training tasks
-of ``rnn_ref.tasks`` use.
+of ``rnn_ref.tasks`` use; and the case file of one call (``Problem``, ``save_case``,
+``load_case``, see ``docs/case-format.md``).
 """
 
 from .bptt import forward, gradients, loss
+from .casefile import Problem, load_case, save_case
 from .containers import Gradients, Params, Spec, Trajectory
 from .initialise import init_params
 from .optim import (
@@ -31,6 +33,7 @@ __all__ = [
     "AdamState",
     "Gradients",
     "Params",
+    "Problem",
     "SGDState",
     "Spec",
     "StepCache",
@@ -43,7 +46,9 @@ __all__ = [
     "global_norm",
     "gradients",
     "init_params",
+    "load_case",
     "loss",
+    "save_case",
     "step_backward",
     "step_forward",
 ]
