@@ -10,7 +10,8 @@
 - ``diagnose``: a failure localised and explained; ``report``: ``CheckReport``.
 
 Importing this package imports neither Hypothesis nor JAX: the search imports Hypothesis
-when it runs, and the JAX twin runs only to confirm a failure.
+when it runs (a missing Hypothesis is a ``ModuleNotFoundError`` then), and the JAX twin
+runs only to confirm a failure.
 """
 
 from .report import CheckReport

@@ -12,13 +12,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cases import CheckCase
 from .report import CheckReport
 from .scope import Scope
 from .tolerance import NAMES, factor, noise_levels, truth
+
+if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to search
+    from .cases import CheckCase
 
 _FATAL_REASON = {
     "exception": "your function raised an exception, so nothing could be compared",

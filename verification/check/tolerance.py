@@ -29,13 +29,17 @@ amplify rounding, which the cases guarantee (rows of |W_hh| sum to at most 1,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 import rnn_ref
 from rnn_ref.containers import Gradients
 
 from .. import surrogate
-from .cases import CheckCase
+
+if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to search
+    from .cases import CheckCase
 
 #: Multiplies the rounding bound: measured margins are in docs/checker.md.
 SAFETY = 8.0

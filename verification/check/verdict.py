@@ -9,12 +9,15 @@ everywhere from dividing by 0).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cases import CheckCase
 from .harness import Result, read_result
 from .tolerance import NAMES, noise_levels, truth
+
+if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to search
+    from .cases import CheckCase
 
 #: The worst elements listed per disagreeing quantity (all of them when there are fewer).
 WORST = 5
