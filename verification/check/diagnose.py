@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rnn_ref.containers import Params
+
 from .report import CheckReport
 from .scope import Scope
 from .tolerance import NAMES, factor, noise_levels, truth
@@ -117,7 +119,9 @@ def explain_case(report: CheckReport, harness, case: CheckCase, save_case: str |
         report.status = "bug"
         report.reason = "the JAX twin and rnn_ref disagree on this case: this is a bug in rnn-ref"
     if save_case is not None:
-        report.saved_case = save(save_case, case, report.reason)
+        report.saved_case, why = save(save_case, case, report.reason)
+        if why:
+            report.notes.append(f"the smallest failing case was not saved: {why}")
 
 
 def _label(name: str) -> str:
@@ -160,39 +164,36 @@ def smallest_failing_T(harness, case: CheckCase) -> int | None:
 
 
 def fingerprints(verdict, case: CheckCase, reduction: str) -> list[dict]:
-    """The mistakes ``verification.fingerprints.identify`` recognises (none without it)."""
-    try:
-        from ..fingerprints import identify
-    except ImportError:
-        return []
+    """The mistakes ``verification.fingerprints.identify`` recognises in what disagrees."""
+    from rnn_ref import gradients
+
+    from ..fingerprints import identify
+
     noise = noise_levels(case, reduction)
 
     def close(name: str, a, b) -> bool:
-        key = name.removeprefix("dL/d")
-        return bool(np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0) <= noise[key])
+        return bool(np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0) <= noise[name])
 
-    from rnn_ref.containers import Gradients, Params
-
-    true = verdict.truth
-    truth_grads = Gradients(
-        loss=float(true["loss"]),
-        params=Params(*(true[n] for n in Params.FIELDS)),
-        xs=true["xs"],
-        h0=true["h0"],
-    )
+    result = verdict.result
+    wrong = {*verdict.disagreeing, *result.batch_axis, *result.malformed}
+    theirs = {name: result.raw[name] for name in NAMES if name in wrong and name in result.raw}
+    if not theirs:
+        return []
     findings = identify(
-        verdict.result.values,
+        theirs,
         params=case.params,
         xs=case.xs,
         targets=case.targets,
         spec=case.spec,
         h0=case.h0,
         weights=case.weights,
-        truth=truth_grads,
+        truth=gradients(
+            case.params, case.xs, case.targets, case.spec, h0=case.h0, weights=case.weights
+        ),
         factor=factor(case, reduction),
         close=close,
     )
-    return [dataclasses.asdict(f) if dataclasses.is_dataclass(f) else dict(f) for f in findings]
+    return [dataclasses.asdict(f) for f in findings]
 
 
 def confirm(case: CheckCase, reduction: str) -> str:
@@ -220,12 +221,14 @@ def confirm(case: CheckCase, reduction: str) -> str:
     return "confirmed by autodiff: the JAX twin (jax.grad) gives the same truth on this case"
 
 
-def save(path: str, case: CheckCase, comment: str) -> str | None:
-    """Save ``case`` in rnn_ref's case format; the path written, or None without it."""
-    try:
-        from rnn_ref.casefile import Problem, save_case
-    except ImportError:
-        return None
+def save(path: str, case: CheckCase, comment: str) -> tuple[str | None, str]:
+    """Save ``case`` in rnn_ref's case format (``docs/case-format.md``), with rnn_ref's
+    gradients (sum reduction) as its expected values: (the path, '') or (None, why not)."""
+    from rnn_ref import Problem, gradients, save_case
+
+    g = gradients(case.params, case.xs, case.targets, case.spec, h0=case.h0, weights=case.weights)
+    expected = {"loss": g.loss, **dict(zip(Params.FIELDS, g.params.arrays(), strict=True))}
+    expected.update(xs=g.xs, h0=g.h0)
     problem = Problem(
         params=case.params,
         xs=case.xs,
@@ -234,5 +237,9 @@ def save(path: str, case: CheckCase, comment: str) -> str | None:
         h0=case.h0,
         weights=case.weights,
         comment=f"rnn-ref check: {comment}; {case.describe()}",
+        expected=expected,
     )
-    return str(save_case(Path(path), problem))
+    try:
+        return str(save_case(Path(path), problem)), ""
+    except ValueError as error:
+        return None, str(error)

@@ -179,6 +179,7 @@ class Result:
         malformed: the names whose value is malformed (each has a line in ``problems``).
         batch_axis: names returned with an extra leading batch axis (B, *shape).
         ignored: returned names that are not the canonical ones.
+        raw: every canonical name returned as an array, as it came (for fingerprints).
     """
 
     values: dict[str, np.ndarray] = field(default_factory=dict)
@@ -186,6 +187,7 @@ class Result:
     malformed: list[str] = field(default_factory=list)
     batch_axis: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    raw: dict[str, np.ndarray] = field(default_factory=dict)
 
     def problem(self, name: str, what: str) -> None:
         self.malformed.append(name)
@@ -203,7 +205,12 @@ def read_result(value: object, truth: dict[str, np.ndarray], dtype: str) -> Resu
         if key not in NAMES:
             result.ignored.append(str(key))
             continue
-        a = np.asarray(v) if not isinstance(v, np.ndarray) else v
+        try:
+            a = np.asarray(v)
+        except Exception as error:  # an array-like that fails to convert
+            result.problem(key, f"expected an array, got {type(v).__name__} ({error})")
+            continue
+        result.raw[key] = a
         if a.dtype.kind not in "fiu" or (a.dtype.kind in "iu" and key != "loss"):
             result.problem(key, f"expected a float array, got dtype {a.dtype}")
             continue

@@ -127,6 +127,7 @@ class CheckReport:
             lines.append(f"smallest T that fails: {self.smallest_T} (prefixes of this case)")
         for m in self.mistakes:
             lines.append(f"mistake: {m['id']}: {m['line']}")
+            lines.extend(f"  {what}: {m[what]}" for what in ("explanation", "fix") if m.get(what))
         for flag, values in self.by_value.items():
             if values["fails"] and values["passes"]:
                 lines.append(
