@@ -108,7 +108,12 @@ def explain_case(report: CheckReport, harness, case: CheckCase, save_case: str |
     report.forward_differs = verdict.forward_differs
     report.quantities = [dataclasses.asdict(q) for q in verdict.quantities.values()]
     wrong = verdict.disagreeing
-    if wrong:
+    if verdict.forward_differs:  # said first: no BPTT diagnosis before the loss is right
+        others = [_label(n) for n in wrong if n != "loss"]
+        report.reason = "the forward pass differs: L disagrees" + (
+            f", and so do {', '.join(others)}" if others else ""
+        )
+    elif wrong:
         report.reason = f"{', '.join(_label(n) for n in wrong)} disagree"
     else:
         report.reason = f"a malformed result: {problems[0]}"

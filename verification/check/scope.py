@@ -78,11 +78,11 @@ def parse_bptt(text: str) -> Bptt:
     Raises:
         ValueError: anything else, naming what was expected.
     """
-    mode, _, k_text = text.partition(":")
+    mode, colon, k_text = text.partition(":")
     expected = f"bptt: expected full, window[:K] or chunk[:K] with K >= 1, got {text!r}"
-    if mode not in BPTT_MODES or (mode == "full" and k_text):
+    if mode not in BPTT_MODES or (mode == "full" and colon):
         raise ValueError(expected)
-    if not k_text:
+    if not colon:
         return Bptt(mode)
     if not k_text.isdigit() or int(k_text) < 1:
         raise ValueError(expected)
