@@ -438,3 +438,11 @@ def test_a_twin_that_disagrees_with_rnn_ref_is_a_bug_in_rnn_ref(monkeypatch) -> 
     report = check(with_change(lambda g, a: g.__setitem__("W_hh", g["W_hh"].T.copy())))
     assert report.exit_code == 2 and report.status == "bug"
     assert "this is a bug in rnn-ref" in report.reason
+
+
+def test_without_jax_the_accusation_stands_unconfirmed(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "verification.twin", None)  # as if JAX were missing
+    monkeypatch.delattr(verification, "twin", raising=False)
+    report = check(with_change(lambda g, a: g.__setitem__("b_h", -g["b_h"])))
+    assert report.exit_code == 1
+    assert report.confirmation.startswith("not confirmed by autodiff")

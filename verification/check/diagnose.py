@@ -207,9 +207,10 @@ def confirm(case: CheckCase, reduction: str) -> str:
     try:
         from .. import twin
     except ModuleNotFoundError as error:
+        missing = (error.name or "the JAX twin").split(".")[0]
         return (
-            f"not confirmed by autodiff: {error.name} is not installed "
-            "(pip install 'rnn-ref[check]')"
+            f"not confirmed by autodiff: {missing} could not be imported "
+            "(pip install 'rnn-ref[check]' brings JAX)"
         )
     exact = dataclasses.replace(case, dtype="float64")
     g = twin.gradients(
