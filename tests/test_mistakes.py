@@ -13,7 +13,9 @@ Hypothesis: the whole file runs in a few seconds.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,3 +234,13 @@ def test_the_gallery_is_named_also_under_a_batch_mean_reduction() -> None:
                          truth)  # fmt: skip
     findings = _identify(theirs, case=case, truth=truth, factor=1.0 / B)
     assert findings[0].id == "no-carried-term"
+
+
+def test_the_page_is_up_to_date() -> None:
+    """docs/mistakes.md is what bench/mistakes_page.py writes from the gallery."""
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("mistakes_page", root / "bench/mistakes_page.py")
+    page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page)
+    written = (root / "docs/mistakes.md").read_text(encoding="utf-8")
+    assert written == page.render(), "docs/mistakes.md is stale: run python bench/mistakes_page.py"
