@@ -313,3 +313,15 @@ def test_identify_copes_with_the_smallest_cases(sizes, mode) -> None:
     theirs = {"W_hy": -truth.params.W_hy}
     findings = _identify(theirs, case=case, truth=truth)
     assert findings and findings[0].gradients == ("W_hy",)
+
+
+def test_two_mistakes_with_the_same_numbers_are_both_named() -> None:
+    """Many-to-one with window(2): dropping the carried term and detaching every 2 steps
+    leave only the last transition; the line names the other mistake too."""
+    m = next(m for m in GALLERY if m.id == "no-carried-term")
+    _, findings = named(m, fixed_case(mode="window", weights="last"))
+    first = findings[0]
+    assert {first.id, *re.findall(r"same numbers here: ([\w-]+)", first.line)} == {
+        "no-carried-term",
+        "window-done-as-chunk",
+    }

@@ -244,6 +244,11 @@ class _Case:
                 continue
             explained.update(new)
             line = f"{', '.join(new)}: {m.title.rstrip('.')}"
+            # On some cases two mistakes give the same numbers (no carried term and chunk(k)
+            # for window(k) on a many-to-one loss): the user should hear of both.
+            twins = [other.id for _, other, same in scored if same == matched and other != m]
+            if twins:
+                line += f" (or, with the same numbers here: {', '.join(twins)})"
             generic = self.match(theirs, new[0])
             if generic is not None:
                 same = [n for n in new if self.match(theirs, n) == generic]
