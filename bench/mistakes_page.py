@@ -38,6 +38,10 @@ FAMILIES = {
     "readout": "The read-out, the loss and the finished gradients",
     "tutorial": "A published update rule",
 }
+_PLACE_FOR_THE_REPORT = (
+    "<!-- checker report ({id}): the report of `rnn-ref check` on this mistake goes here "
+    "(bench/mistakes_page.py, checker_report) -->"
+)
 #: the example of the page's first code block (run by tests/test_docs.py)
 EXAMPLE = "window-k-plus-one"
 
@@ -103,6 +107,14 @@ def _case_line(m: Mistake) -> str:
 def _sentence(text: str) -> str:
     """Capitalised, unless it starts with a name from the maths (``window(k)``, ``dl/dy``)."""
     return text[:1].upper() + text[1:] if text.split()[0].isalpha() else text
+
+
+def checker_report(m: Mistake) -> str | None:
+    """The report of ``rnn-ref check`` on this mistake, as Markdown, once the checker lands.
+
+    Until then the page keeps a marked place (an HTML comment) where it will go.
+    """
+    return None
 
 
 def _error(value) -> str:
@@ -193,7 +205,7 @@ Shows on: {_scope(m)}. Its fixed case: {_case_line(m)}. `identify` says:
 {said}
 ```
 
-<!-- checker report ({m.id}): the report of `rnn-ref check` on this mistake goes here -->
+{checker_report(m) or _PLACE_FOR_THE_REPORT.format(id=m.id)}
 """
             )
     return "\n".join(parts)
