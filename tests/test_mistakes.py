@@ -13,7 +13,9 @@ Hypothesis: the whole file runs in a few seconds.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,3 +234,94 @@ def test_the_gallery_is_named_also_under_a_batch_mean_reduction() -> None:
                          truth)  # fmt: skip
     findings = _identify(theirs, case=case, truth=truth, factor=1.0 / B)
     assert findings[0].id == "no-carried-term"
+
+
+def test_the_page_is_up_to_date() -> None:
+    """docs/mistakes.md is what bench/mistakes_page.py writes from the gallery."""
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("mistakes_page", root / "bench/mistakes_page.py")
+    page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page)
+    written = (root / "docs/mistakes.md").read_text(encoding="utf-8")
+    assert written == page.render(), "docs/mistakes.md is stale: run python bench/mistakes_page.py"
+
+
+def test_window_t_minus_one_done_as_full_is_the_same_pitfall() -> None:
+    case = dataclasses.replace(CASE, spec=Spec(truncation=6))  # T = 7: window(7) is full
+    truth = case.truth()
+    found = _only(_identify({"W_hh": TRUTH.params.W_hh}, case=case, truth=truth))
+    assert found.id == "truncation" and "exact gradient of full BPTT" in found.line
+    assert "`bptt_truncate = 6` computes window(7)" in found.line
+
+
+SCOPES = [
+    (activation, loss, mode)
+    for activation in ("tanh", "sigmoid", "relu")
+    for loss in ("mse", "softmax_ce")
+    for mode in ("full", "window", "chunk")
+]
+
+
+@pytest.mark.parametrize("m", GALLERY, ids=[m.id for m in GALLERY])
+def test_each_mistake_runs_on_every_spec_of_its_scope(m) -> None:
+    """The mistake is the only difference: every spec in scope runs and returns finite
+    gradients, of the truth's shapes except where the mistake is a shape."""
+    shaped = {"input-gradient-through-w-hh": {"xs"}, "bias-not-summed-over-batch": {"b_h", "b_y"}}
+    ran = 0
+    for activation, loss, mode in SCOPES:
+        spec = {"activation": activation, "loss": loss, "truncation": None,
+                "truncation_mode": "window"}  # fmt: skip
+        if not all(
+            value in m.applies.get(key, (value,))
+            for key, value in (("activation", activation), ("loss", loss), ("mode", mode))
+        ):
+            continue
+        chosen = {key: values[0] for key, values in m.applies.items()}
+        case = fixed_case(activation=activation, loss=loss, mode=mode,
+                          weights=chosen.get("weights", "any"), seed=11)  # fmt: skip
+        out, truth = case.run(m.function), case.truth()
+        assert out["loss"] == pytest.approx(truth.loss, rel=1e-12), (m.id, spec)
+        for name in NAMES:
+            if name in out:
+                assert np.all(np.isfinite(out[name])), (m.id, name, case.spec)
+                if name not in shaped.get(m.id, ()):
+                    assert np.shape(out[name]) == np.shape(truth_of(truth, name)), (m.id, name)
+        ran += 1
+    assert ran >= 1
+
+
+@pytest.mark.parametrize(
+    "sizes", [(1, 1, 1, 1, 1), (1, 3, 2, 2, 2), (4, 1, 2, 3, 1)], ids=["all-1", "T1", "B1"]
+)
+@pytest.mark.parametrize("mode", ["full", "window", "chunk"])
+def test_identify_copes_with_the_smallest_cases(sizes, mode) -> None:
+    """T = 1, B = 1, O = 1: nothing raises, a scaled gradient is still a factor."""
+    T, B, D, H, O = sizes
+    rng = np.random.default_rng(3)
+    params = rnn_ref.Params(
+        rng.uniform(-1, 1, (H, D)), rng.uniform(-1, 1, (H, H)), rng.uniform(-1, 1, H),
+        rng.uniform(-1, 1, (O, H)), rng.uniform(-1, 1, O),
+    )  # fmt: skip
+    k = {"full": None, "window": 1, "chunk": 2}[mode]
+    spec = Spec(activation="relu", loss="softmax_ce", truncation=k,
+                truncation_mode="chunk" if mode == "chunk" else "window")  # fmt: skip
+    case = dataclasses.replace(
+        CASE, params=params, xs=rng.normal(size=(T, B, D)), targets=np.zeros((T, B), int),
+        spec=spec, h0=np.zeros((B, H)), weights=np.ones((T, B)),
+    )  # fmt: skip
+    truth = case.truth()
+    theirs = {"W_hy": -truth.params.W_hy}
+    findings = _identify(theirs, case=case, truth=truth)
+    assert findings and findings[0].gradients == ("W_hy",)
+
+
+def test_two_mistakes_with_the_same_numbers_are_both_named() -> None:
+    """Many-to-one with window(2): dropping the carried term and detaching every 2 steps
+    leave only the last transition; the line names the other mistake too."""
+    m = next(m for m in GALLERY if m.id == "no-carried-term")
+    _, findings = named(m, fixed_case(mode="window", weights="last"))
+    first = findings[0]
+    assert {first.id, *re.findall(r"same numbers here: ([\w-]+)", first.line)} == {
+        "no-carried-term",
+        "window-done-as-chunk",
+    }

@@ -8,6 +8,10 @@
   along random directions.
 - ``verification.compare``: one comparison helper whose failures name the quantity, the
   config, the worst element and the relative error.
+- ``verification.mistakes``: the gallery of wrong BPTT implementations (``GALLERY``), each
+  the correct BPTT of ``mistakes.base`` with one seam changed (``docs/mistakes.md``).
+- ``verification.fingerprints``: ``identify`` names what a wrong gradient equals: a gallery
+  mistake, a constant factor, the transpose, the truth clipped, another truncation.
 - ``verification.check``: ``check_gradients`` and ``assert_gradients_match``, re-exported
   here, check a user's gradients against rnn_ref (``rnn-ref check``, ``docs/checker.md``).
 

@@ -244,6 +244,11 @@ class _Case:
                 continue
             explained.update(new)
             line = f"{', '.join(new)}: {m.title.rstrip('.')}"
+            # On some cases two mistakes give the same numbers (no carried term and chunk(k)
+            # for window(k) on a many-to-one loss): the user should hear of both.
+            twins = [other.id for _, other, same in scored if same == matched and other != m]
+            if twins:
+                line += f" (or, with the same numbers here: {', '.join(twins)})"
             generic = self.match(theirs, new[0])
             if generic is not None:
                 same = [n for n in new if self.match(theirs, n) == generic]
@@ -351,15 +356,15 @@ class _Case:
                 return
             found.append((key, text, g))
 
+        # window(k) asked, window(k+1) computed (which is full BPTT when k + 1 >= T)
+        one_more = asked.startswith("window") and _describe(
+            Spec(truncation=self.spec.truncation + 1), self.T
+        )
         for spec, label in self._other_specs():
-            text = f"equals the exact gradient of {label}"
-            if asked.startswith("window") and label == f"window({self.spec.truncation + 1})":
-                text += (
-                    f", not of the {asked} asked for: the tutorial pitfall, "
-                    f"`bptt_truncate = {self.spec.truncation}` computes {label}"
-                )
-            else:
-                text += f", not of the {asked} asked for"
+            text = f"equals the exact gradient of {label}, not of the {asked} asked for"
+            if label == one_more:
+                k = self.spec.truncation
+                text += f": the tutorial pitfall, `bptt_truncate = {k}` computes window({k + 1})"
             add(label, text, spec, self.weights)
         for j in range(1, self.T):
             weights = self.weights.copy()

@@ -231,6 +231,14 @@ def run_forward(params: dict, xs, targets, spec: dict, h0, weights) -> Forward:
     return Forward(params=arrays, xs=xs, hs=hs, a=a, ys=trajectory.ys, loss=value)
 
 
+def _padding_read_as_zero(targets: np.ndarray, weights: np.ndarray, loss: str) -> np.ndarray:
+    """Targets where the weight is 0 are padding, never read (they may be NaN or -1)."""
+    live = weights > 0
+    if loss == "mse":
+        return np.where(live[..., None], targets, 0.0)
+    return np.where(live, targets, 0)
+
+
 def bptt(params: dict, xs, targets, spec: dict, h0, weights, seams: Seams = CORRECT) -> dict:
     """The gradients of the loss (sum reduction), built from ``seams``.
 
@@ -247,7 +255,7 @@ def bptt(params: dict, xs, targets, spec: dict, h0, weights, seams: Seams = CORR
     fw = run_forward(params, xs, targets, spec, h0, weights)
     p, hs = fw.params, fw.hs
     weights = np.asarray(weights, float)
-    targets = np.asarray(targets)
+    targets = _padding_read_as_zero(np.asarray(targets), weights, spec["loss"])
     dys = seams.dys(fw.ys, targets, weights, spec["loss"])  # (5)
     dW_hy, db_y = seams.read_out(dys, hs, seams.batch_sum)  # (6), (7)
     dh_out = dys @ p["W_hy"]  # (8), read-out part: W_hy^T dy_t

@@ -3,7 +3,10 @@ description: a many-to-one sigmoid RNN with the mse loss, one loss term at the l
 
 Its weight "gradients" do not depend on the backward pass at all, and its backward pass
 uses the last step's values at every step. The function below computes that rule for any
-batch, so that ``rnn-ref check`` can name it when it meets it.
+batch, so that a checker can name it when it meets it, with one simplification: each
+forward product is counted once per step, where the tutorial adds it a number of times that
+depends on its ``bptt_truncate`` and keeps running sums across steps. The four mistakes
+that make it wrong are the same.
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ def sine_tutorial_update_rule(params, xs, targets, spec, h0, weights) -> dict:
     fw = run_forward(params, xs, targets, spec, h0, weights)
     p, hs, T = fw.params, fw.hs, fw.xs.shape[0]
     H, D = p["W_xh"].shape
-    weights = np.asarray(weights, float)
-    dy = weights[-1][:, None] * (fw.ys[-1] - np.asarray(targets, float)[-1])  # (B, O), step T
+    w_T = np.asarray(weights, float)[-1][:, None]
+    z_T = np.where(w_T > 0, np.asarray(targets, float)[-1], 0.0)  # padding is not read
+    dy = w_T * (fw.ys[-1] - z_T)  # (B, O): the error of step T only
     a_last = fw.a[-1]  # the pre-activation left over from the forward loop
     dphi = a_last * (1.0 - a_last)  # sigmoid' written for h, evaluated at a_T
     dW_hy = sum(dy.T @ hs[t] for t in range(1, T + 1))  # the last error with every state
