@@ -698,7 +698,7 @@ def _run_check(args: argparse.Namespace) -> int:
         )
         return 2
     sys.stdout.write(report.to_json_text() if args.json else report.text())
-    if report.exit_code == 2 and not args.json:
+    if report.exit_code == 2:
         print(f"{PROG} check: error: {report.reason}", file=sys.stderr)
     return report.exit_code
 

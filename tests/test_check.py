@@ -446,3 +446,11 @@ def test_without_jax_the_accusation_stands_unconfirmed(monkeypatch) -> None:
     report = check(with_change(lambda g, a: g.__setitem__("b_h", -g["b_h"])))
     assert report.exit_code == 1
     assert report.confirmation.startswith("not confirmed by autodiff")
+
+
+def test_a_wrong_signature_exits_2_and_says_so(tmp_path) -> None:
+    report = check(lambda params, xs, targets: {}, save_case=str(tmp_path / "case.npz"))
+    assert report.exit_code == 2
+    assert "cannot be called as fn(params, xs, targets, spec, h0, weights)" in report.reason
+    assert "TypeError" in report.reason
+    assert rnn_ref.load_case(tmp_path / "case.npz").xs.ndim == 3  # the case it was called with

@@ -27,6 +27,10 @@ if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to sear
 
 _FATAL_REASON = {
     "exception": "your function raised an exception, so nothing could be compared",
+    "signature": (
+        "your function cannot be called as fn(params, xs, targets, spec, h0, weights) in the "
+        "{convention} convention: {detail}"
+    ),
     "timeout": "a call took longer than --timeout {timeout:g} s, so nothing could be compared",
     "mutated": "your function changed its arguments: {detail}",
     "nondeterministic": (
@@ -63,13 +67,19 @@ def localise(
     report.ignored = sorted({n for t in judged for n in t.verdict.result.ignored})
     last = trials[-1] if trials else None
     if last is not None and last.kind in _FATAL_REASON:
-        report.status = "error" if last.kind in ("exception", "timeout") else "fail"
+        cannot_compare = last.kind in ("exception", "signature", "timeout")
+        report.status = "error" if cannot_compare else "fail"
+        detail = last.traceback_line() if last.kind == "signature" else last.detail
         report.reason = _FATAL_REASON[last.kind].format(
-            timeout=harness.timeout or 0, detail=last.detail
+            timeout=harness.timeout or 0, detail=detail, convention=report.convention
         )
         report.case = last.case.describe()
-        if last.kind == "exception":
+        if last.kind in ("exception", "signature"):
             report.traceback = last.detail
+        if save_case is not None:
+            report.saved_case, why = save(save_case, last.case, report.reason)
+            if why:
+                report.notes.append(f"the case was not saved: {why}")
         return
     if report.counts["checked"] == 0:
         report.status = "error"

@@ -101,10 +101,12 @@ class Outcome:
     """What one call did.
 
     Attributes:
-        kind: ``"ok"``, ``"out-of-scope"`` (NotImplementedError), ``"exception"`` or
-            ``"timeout"``.
+        kind: ``"ok"``, ``"out-of-scope"`` (NotImplementedError), ``"exception"``,
+            ``"signature"`` (a TypeError from the call itself: the function cannot be
+            called with these arguments) or ``"timeout"``.
         value: the returned value (``"ok"`` only).
-        traceback: the user's traceback, our frames removed (``"exception"``).
+        traceback: the user's traceback, our frames removed (``"exception"``,
+            ``"signature"``).
     """
 
     kind: str
@@ -130,9 +132,10 @@ def call(fn: Callable, args: tuple, timeout: float | None) -> Outcome:
         return Outcome("out-of-scope")
     except Exception as error:
         tb = error.__traceback__.tb_next if error.__traceback__ else None  # drop this frame
-        return Outcome(
-            "exception", traceback="".join(traceback.format_exception(type(error), error, tb))
-        )
+        text = "".join(traceback.format_exception(type(error), error, tb))
+        # No frame of the user's left: the call itself failed, before the function ran.
+        kind = "signature" if isinstance(error, TypeError) and tb is None else "exception"
+        return Outcome(kind, traceback=text)
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)

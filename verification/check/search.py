@@ -60,8 +60,8 @@ class Trial:
     """One case and what the user's function did with it.
 
     Attributes:
-        kind: ``"agree"``, ``"fail"``, ``"out-of-scope"``, ``"exception"``, ``"timeout"``,
-            ``"mutated"`` or ``"nondeterministic"``.
+        kind: ``"agree"``, ``"fail"``, ``"out-of-scope"``, ``"exception"``,
+            ``"signature"``, ``"timeout"``, ``"mutated"`` or ``"nondeterministic"``.
         detail: the traceback, or the mutated arguments, or the first difference.
     """
 
@@ -69,6 +69,11 @@ class Trial:
     kind: str
     verdict: CaseVerdict | None = None
     detail: str = ""
+
+    def traceback_line(self) -> str:
+        """The last line of the traceback in ``detail``: the exception and its message."""
+        lines = self.detail.strip().splitlines()
+        return lines[-1] if lines else ""
 
 
 @dataclass
@@ -135,7 +140,7 @@ def _settings(examples: int, shrink: bool):
     )
 
 
-FATAL = ("exception", "timeout", "mutated", "nondeterministic")
+FATAL = ("exception", "signature", "timeout", "mutated", "nondeterministic")
 
 
 @contextlib.contextmanager
