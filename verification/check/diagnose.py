@@ -19,11 +19,14 @@ import numpy as np
 from rnn_ref.containers import Params
 
 from .report import CheckReport
-from .scope import Scope
+from .scope import OPEN_FLAGS, Scope
 from .tolerance import NAMES, factor, noise_levels, truth
 
 if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to search
     from .cases import CheckCase
+
+#: A flag value "passes" when at least this many cases drawn with it all agreed.
+MIN_PASSING = 5
 
 _FATAL_REASON = {
     "exception": "your function raised an exception, so nothing could be compared",
@@ -144,21 +147,22 @@ def _label(name: str) -> str:
 
 
 def by_value(trials: list, scope: Scope) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
-    """Per open flag, the values on which some case failed and those on which all agreed;
-    and one line of advice per flag whose failures are confined to some of its values."""
-    from .search import OPEN_FLAGS
-
+    """Per open flag, the values on which some case failed and those on which all of at
+    least ``MIN_PASSING`` cases agreed; and one line of advice per flag whose failures are
+    confined to some of its values."""
     judged = [t for t in trials if t.kind in ("agree", "fail")]
     groups, advice = {}, []
     for flag, field_name in OPEN_FLAGS.items():
         if getattr(scope, field_name) is not None:
             continue
-        seen: dict[str, bool] = {}
+        cases: dict[str, list[bool]] = {}
         for t in judged:
-            value = t.case.labels[flag]
-            seen[value] = seen.get(value, False) or t.kind == "fail"
-        fails = sorted(v for v, failed in seen.items() if failed)
-        passes = sorted(v for v, failed in seen.items() if not failed)
+            cases.setdefault(t.case.labels[flag], []).append(t.kind == "fail")
+        fails = sorted(v for v, failed in cases.items() if any(failed))
+        # "passes" needs enough cases: a few lucky ones are no evidence
+        passes = sorted(
+            v for v, failed in cases.items() if not any(failed) and len(failed) >= MIN_PASSING
+        )
         groups[flag] = {"fails": fails, "passes": passes}
         if fails and passes:
             suggestion = " ".join(f"--{flag} {v}" for v in passes)

@@ -154,13 +154,14 @@ def mutated(before: tuple, after: tuple) -> list[str]:
     for name, a, b in zip(names, before, after, strict=True):
         if isinstance(a, dict):
             keys = sorted(set(a) | set(b), key=str)
-            changed += [f'{name}["{k}"]' for k in keys if not _same(a.get(k), b.get(k))]
-        elif not _same(a, b):
+            changed += [f'{name}["{k}"]' for k in keys if not same_value(a.get(k), b.get(k))]
+        elif not same_value(a, b):
             changed.append(name)
     return changed
 
 
-def _same(a: object, b: object) -> bool:
+def same_value(a: object, b: object) -> bool:
+    """Whether two arguments or results are identical (arrays: shape, dtype and values)."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         return (

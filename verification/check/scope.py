@@ -22,6 +22,15 @@ WEIGHT_KINDS = ("any", "ones", "mask", "last")
 REDUCTIONS = ("sum", "batch-mean", "mean")
 H0_KINDS = ("any", "zeros")
 DTYPES = ("float64", "float32")
+#: The flags whose values are all drawn when left out, each with the ``Scope`` field that
+#: fixes it: a failure is grouped by their values.
+OPEN_FLAGS = {
+    "activation": "activations",
+    "loss": "losses",
+    "bptt": "bptt",
+    "weights": "weights",
+    "h0": "h0",
+}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .conventions import CONVENTIONS
-from .harness import TargetError, call, load_target, mutated, snapshot, timeouts_work
+from .harness import (
+    TargetError,
+    call,
+    load_target,
+    mutated,
+    same_value,
+    snapshot,
+    timeouts_work,
+)
 from .report import CheckReport
 from .scope import Scope, make_scope
 from .verdict import CaseVerdict, judge
@@ -37,14 +45,6 @@ if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to sear
 #: Defaults of ``rnn-ref check``.
 DEFAULT_EXAMPLES = 100
 DEFAULT_TIMEOUT = 10.0
-#: The flags whose values a failure is grouped by, and the Scope field that fixes each.
-OPEN_FLAGS = {
-    "activation": "activations",
-    "loss": "losses",
-    "bptt": "bptt",
-    "weights": "weights",
-    "h0": "h0",
-}
 
 
 class _Stop(Exception):
@@ -109,14 +109,12 @@ class Harness:
 
 def _first_difference(a: object, b: object) -> str:
     """'' if two returned values are identical, else the first name that differs."""
-    from .harness import _same
-
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b), key=str):
             if key not in a or key not in b:
                 return f"{key} returned by one call only"
             try:
-                if not _same(a[key], b[key]):
+                if not same_value(a[key], b[key]):
                     return str(key)
             except (TypeError, ValueError):
                 return str(key)
