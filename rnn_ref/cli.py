@@ -567,6 +567,8 @@ examples:
 """
 #: What ``rnn-ref check`` needs beyond NumPy: the ``check`` extra of pyproject.toml.
 _CHECK_DEPENDENCIES = ("hypothesis",)
+#: The conventions' own options, passed on only when given.
+_CHECK_OPTIONS = ("layout", "inputs", "names")
 
 
 def _add_check(subparsers: argparse._SubParsersAction) -> None:
@@ -627,9 +629,13 @@ def _add_check(subparsers: argparse._SubParsersAction) -> None:
         default="float64",
         help="the dtype of the arrays passed in (default: %(default)s)",
     )
-    scope.add_argument(
-        "--layout",
-        help="the layer convention's layout: batch-first or time-major (default: batch-first)",
+    options = parser.add_argument_group("the conventions' own options (docs/checker.md)")
+    options.add_argument("--layout", help="layer: batch-first or time-major (default: batch-first)")
+    options.add_argument(
+        "--inputs", help="column: ids (class ids, softmax_ce) or columns (mse) (default: ids)"
+    )
+    options.add_argument(
+        "--names", help="column: the weights' names, Wxh (Wxh, Whh, ...) or UVW (U, W, V)"
     )
     search = parser.add_argument_group("search and output")
     search.add_argument(
@@ -667,7 +673,8 @@ def _run_check(args: argparse.Namespace) -> int:
     # Imported here: the checker needs Hypothesis, which rnn-ref's other commands do not.
     from verification import check
 
-    options = {} if args.layout is None else {"layout": args.layout}
+    given = {name: getattr(args, name) for name in _CHECK_OPTIONS}
+    options = {name: value for name, value in given.items() if value is not None}
     try:
         report = check.check_gradients(
             args.target,

@@ -283,6 +283,7 @@ def test_cli_failure_json_and_the_default_case_file(tmp_path, monkeypatch, capsy
         (["broken.py:gradients"], "importing broken.py failed: ZeroDivisionError"),
         (["mine.py:gradients", "--bptt", "window:0"], "bptt: expected full, window[:K]"),
         (["mine.py:gradients", "--convention", "nope"], "convention: expected one of"),
+        (["mine.py:gradients", "--layout", "time-major"], "layout: expected a scope keyword"),
     ],
 )
 def test_cli_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys, argv, message) -> None:

@@ -19,6 +19,7 @@ check leaves no ``.hypothesis/`` folder behind.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -247,6 +248,13 @@ def check_gradients(
         )
     conv = CONVENTIONS[convention]
     options = {name: scope.pop(name) for name in conv.options if name in scope}
+    unknown = sorted(set(scope) - set(inspect.signature(make_scope).parameters))
+    if unknown:
+        own = f"its options: {', '.join(conv.options)}" if conv.options else "it has none"
+        raise TypeError(
+            f"{unknown[0]}: expected a scope keyword or an option of the {convention} "
+            f"convention ({own}), got {unknown[0]}={scope[unknown[0]]!r}"
+        )
     for name, value, low in (("examples", examples, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
