@@ -322,3 +322,22 @@ def test_a_wrong_signature_exits_2_and_says_so(tmp_path) -> None:
     assert "cannot be called as fn(params, xs, targets, spec, h0, weights)" in report.reason
     assert "TypeError" in report.reason
     assert rnn_ref.load_case(tmp_path / "case.npz").xs.ndim == 3  # the case it was called with
+
+
+def test_sys_exit_in_the_users_code_is_reported_not_obeyed() -> None:
+    report = check(lambda *args: sys.exit(3))
+    assert report.exit_code == 2 and "SystemExit: 3" in report.traceback
+
+
+def test_a_failure_that_comes_and_goes_still_gets_a_failing_case() -> None:
+    calls = []
+
+    def flaky(*args):  # right on the first two calls (the hygiene check), then every other
+        calls.append(1)
+        g = correct(*args)
+        if len(calls) > 2 and len(calls) % 2:
+            g["b_y"] = g["b_y"] + 1.0
+        return g
+
+    report = check(flaky, examples=30)
+    assert report.exit_code == 1 and report.case  # reported, never a crash

@@ -106,8 +106,12 @@ def explain_case(report: CheckReport, harness, case: CheckCase, save_case: str |
     """The verdict on one failing case, its smallest failing prefix, mistakes, confirmation."""
     trial = harness.run(case)
     report.case = case.describe()
-    if trial.verdict is None:  # a failure that no longer reproduces as one: say so
-        report.reason = f"the smallest failing case then gave {trial.kind}"
+    if trial.verdict is None or not trial.verdict.failing:  # it does not fail again
+        report.reason = (
+            f"a failing case gave {'agreement' if trial.verdict else trial.kind} when run "
+            "again: the function's answers change from call to call (state carried between "
+            "calls, or nondeterminism)"
+        )
         return
     verdict = trial.verdict
     problems = [*verdict.result.problems]

@@ -130,7 +130,7 @@ def call(fn: Callable, args: tuple, timeout: float | None) -> Outcome:
         return Outcome("timeout")
     except NotImplementedError:
         return Outcome("out-of-scope")
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # sys.exit() in the user's code: no verdict
         tb = error.__traceback__.tb_next if error.__traceback__ else None  # drop this frame
         text = "".join(traceback.format_exception(type(error), error, tb))
         # No frame of the user's left: the call itself failed, before the function ran.

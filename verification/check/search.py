@@ -176,11 +176,19 @@ def explore(harness: Harness, scope: Scope, examples: int, seed: int) -> list[Tr
         if trial.kind in FATAL:
             raise _Stop
 
+    from hypothesis.errors import Unsatisfiable
+
     with _private_storage():
         try:
             search()
         except _Stop:
             pass
+        except Unsatisfiable:
+            if not trials:
+                raise ValueError(
+                    "scope: no case could be drawn inside it (every relu case drawn had a "
+                    "pre-activation at the kink); widen the scope"
+                ) from None
     return trials
 
 
@@ -205,6 +213,10 @@ def shrink(harness: Harness, scope: Scope, examples: int, seed: int) -> CheckCas
         try:
             search()
         except _Failing:
+            pass
+        except Exception:  # Hypothesis' own: a final replay that passed (Flaky), ...
+            # The user's errors never get here (``Harness.run`` catches them); whatever
+            # stopped the shrinking, the last failing case seen is still a failing case.
             pass
     return failing[-1] if failing else None  # the last one is Hypothesis' final replay
 
