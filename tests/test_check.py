@@ -341,3 +341,16 @@ def test_a_failure_that_comes_and_goes_still_gets_a_failing_case() -> None:
 
     report = check(flaky, examples=30)
     assert report.exit_code == 1 and report.case  # reported, never a crash
+
+
+def test_importing_the_checker_imports_neither_jax_nor_hypothesis() -> None:
+    import subprocess
+
+    code = (
+        "import sys, verification; verification.check_gradients; import verification.check; "
+        "print(sorted(m for m in ('jax', 'hypothesis') if m in sys.modules))"
+    )
+    env = {"PYTHONPATH": str(EXAMPLE.parents[2]), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
