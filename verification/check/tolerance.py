@@ -7,15 +7,23 @@ The noise. Every entry of a gradient is a sum, over loss terms and paths through
 products ``w dl/dy W_hy phi' W_hh ... phi' (x | h | 1)``. Any evaluation order of such a
 sum of n terms, in a floating-point format of unit roundoff u, is off by at most about
 ``n u`` times the sum of the terms' magnitudes (gamma_n = n u / (1 - n u)). ``magnitudes``
-runs the backward recurrence on absolute values to get that sum, M, for each entry, with
-two changes that make it a bound for *another* correct implementation, not only ours:
+runs the forward and backward recurrences on absolute values to get that sum, M, for each
+entry, with three changes that make it a bound for *another* correct implementation, not
+only ours:
 
-- the residual dl/dy enters as |y| + |z| (mse) and p + 1 (softmax), not |y - z| or
-  |p - onehot|: a residual that cancels to nearly 0 still carries the rounding of y;
+- a state enters as H_t = |h_t| + phi'_t A_t, where A_t = |W_xh| |x_t| + |W_hh| H_{t-1}
+  + |b_h| is the magnitude of a_t's terms: a pre-activation that cancels to nearly 0 is
+  known only to about u A_t, not to u |a_t|, and so is h_t;
+- the residual dl/dy enters as Y + |z| (mse, Y = |W_hy| H_t + |b_y|) and (p + 1)(1 + 2 Y)
+  (softmax), not |y - z| or |p - onehot|: a residual that cancels to nearly 0 still
+  carries the rounding of y;
 - phi'(a_t) may be computed another way (1 - tanh(a)^2 or 1 / cosh(a)^2; s (1 - s) with
-  s rounded): its absolute error is at most ``PHI_ERROR`` u. On a saturated unit that is a
-  large *relative* error of a tiny phi', so it is carried separately: E_t = PHI_ERROR u
-  |dL/dh_t| + phi'_t |W_hh|^T E_{t+1}, fed into the same outer products as M.
+  s rounded) and at an a_t off by u F_t (F_t = (D + H + 2) A_t + |W_hh| (phi' F + |h|)_{t-1},
+  the rounding of a_t and what the previous state brings in): its absolute error is at
+  most u (PHI_ERROR + 2 phi'_t F_t), since |phi''| <= 2 phi'. On a saturated unit that is
+  a large *relative* error of a tiny phi', so it is carried separately:
+  E_t = (PHI_ERROR + 2 phi'_t F_t) |dL/dh_t| + phi'_t |W_hh|^T E_{t+1}, fed into the same
+  outer products as M.
 
 The allowed noise of a gradient g is one number, normwise:
 ``noise_g = SAFETY (u (n max M_g + max E_g) + n tiny max(1, |x|, |h|))``, with
@@ -83,48 +91,74 @@ def chain_length(case: CheckCase) -> int:
     return T * (B + D + 2 * H + 2 * O + 4)
 
 
+def _phi_prime(hs: np.ndarray, pre: np.ndarray, activation: str) -> np.ndarray:
+    """phi'(a_t) from h_t = phi(a_t) (relu: from a_t, 0 at the kink)."""
+    if activation == "tanh":
+        return 1.0 - hs * hs
+    if activation == "sigmoid":
+        return hs * (1.0 - hs)
+    return (pre > 0).astype(np.float64)
+
+
 def magnitudes(case: CheckCase) -> tuple[dict[str, float], dict[str, float]]:
     """(max M_g, max E_g) per canonical name: the magnitude of every sum, and the error
     from phi' computed another way, each per unit of u (module docstring)."""
-    p, xs, spec = case.params, case.xs, case.spec
-    w = case.weights
+    p, xs, spec, w = case.params, case.xs, case.spec, case.weights
+    T, B, D = xs.shape
     hs, pre = surrogate.forward_states(p, xs, case.h0, spec.activation)
-    ys = hs[1:] @ p.W_hy.T + p.b_y
-    O = ys.shape[-1]
+    dphi = np.abs(_phi_prime(hs[1:], pre, spec.activation))
+    W_xh, W_hh, b_h, W_hy, b_y = (np.abs(a) for a in p.arrays())  # Params.FIELDS order
+    # Forward: A_t, the magnitude of a_t's terms, and H_t = |h_t| + phi'_t A_t, that of
+    # h_t with the rounding of a_t in it (a pre-activation that cancels to nearly 0 is
+    # known only to u A_t, not to u |a_t|).
+    # F_t, the rounding error of a_t in units of u: the D + H + 2 roundings of its own sum,
+    # and the error of h_{t-1} (phi' F_{t-1} + |h_{t-1}|) carried in through W_hh.
+    A, F = np.empty_like(pre), np.empty_like(pre)
+    H = np.empty_like(hs)
+    H[0] = np.abs(case.h0)
+    h_error = np.zeros_like(case.h0)
+    roundings = D + W_hh.shape[0] + 2
+    for t in range(T):
+        A[t] = np.abs(xs[t]) @ W_xh.T + H[t] @ W_hh.T + b_h
+        F[t] = roundings * A[t] + h_error @ W_hh.T
+        H[t + 1] = np.abs(hs[t + 1]) + dphi[t] * A[t]
+        h_error = dphi[t] * F[t] + np.abs(hs[t + 1])
+    Y = H[1:] @ W_hy.T + b_y  # the magnitude of y_t's terms
+    O = Y.shape[-1]
     if spec.loss == "mse":
-        residual = np.abs(ys) + np.abs(case.targets)
+        residual = Y + np.abs(case.targets)
         loss = 0.5 * np.sum(w[..., None] * residual**2)
     else:
+        ys = hs[1:] @ p.W_hy.T + p.b_y
         shifted = ys - ys.max(axis=-1, keepdims=True)
         p_y = np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)
-        residual = p_y + (np.arange(O) == case.targets[..., None])
-        loss = np.sum(w * (2 * np.abs(ys).max(axis=-1) + np.log(O)))
+        # softmax moves by p (dy - sum p dy): relative errors of up to 2 max|dy| of its own
+        residual = (p_y + (np.arange(O) == case.targets[..., None])) * (
+            1.0 + 2.0 * Y.max(axis=-1, keepdims=True)
+        )
+        loss = np.sum(w * (2.0 * Y.max(axis=-1) + np.log(O)))
     dy = w[..., None] * residual
-    h = hs[1:]
-    if spec.activation == "tanh":
-        dphi = 1.0 - h * h
-    elif spec.activation == "sigmoid":
-        dphi = h * (1.0 - h)
+    # phi' computed another way, or at an a_t off by u F_t: an absolute error of
+    # PHI_ERROR u, plus |phi''| <= 2 phi' (tanh; sigmoid: phi') times that of a_t
+    if spec.activation == "relu":
+        phi_error = np.zeros_like(dphi)
     else:
-        dphi = (pre > 0).astype(np.float64)
-    phi_error = 0.0 if spec.activation == "relu" else PHI_ERROR
-    W_xh, W_hh, W_hy = (np.abs(a) for a in (p.W_xh, p.W_hh, p.W_hy))
+        phi_error = PHI_ERROR + 2.0 * dphi * F
     d, e = np.empty_like(pre), np.empty_like(pre)
     d_next, e_next = np.zeros_like(case.h0), np.zeros_like(case.h0)
-    for t in reversed(range(xs.shape[0])):
+    for t in reversed(range(T)):
         incoming = dy[t] @ W_hy + d_next @ W_hh  # |dL/dh_t|
         d[t] = dphi[t] * incoming
-        e[t] = phi_error * incoming + dphi[t] * (e_next @ W_hh)
+        e[t] = phi_error[t] * incoming + dphi[t] * (e_next @ W_hh)
         d_next, e_next = d[t], e[t]
 
     def of(delta: np.ndarray, dy: np.ndarray) -> dict[str, float]:
-        T, B, D = xs.shape
         rows = delta.reshape(T * B, -1)
         out = {
             "W_xh": rows.T @ np.abs(xs).reshape(T * B, D),
-            "W_hh": rows.T @ np.abs(hs[:-1]).reshape(T * B, -1),
+            "W_hh": rows.T @ H[:-1].reshape(T * B, -1),
             "b_h": rows.sum(axis=0),
-            "W_hy": dy.reshape(T * B, -1).T @ np.abs(h).reshape(T * B, -1),
+            "W_hy": dy.reshape(T * B, -1).T @ H[1:].reshape(T * B, -1),
             "b_y": dy.reshape(T * B, -1).sum(axis=0),
             "xs": delta @ W_xh,
             "h0": delta[0] @ W_hh,
