@@ -139,3 +139,42 @@ def test_the_pairwise_design_covers_every_value_and_pair() -> None:
 def test_no_false_alarm(row) -> None:
     report = check(reduced(row["reduction"]), examples=12, seed=len(ROWS), **row)
     assert report.exit_code == 0, report.text()
+
+
+# ---------------------------------------------------------------------------------------
+# The tolerance: wide enough for rounding, narrow enough for everything else.
+
+
+def _case(seed, sizes, spec, gains, scope: Scope):
+    import dataclasses
+
+    from verification.check.cases import _fill
+
+    case = _fill(seed, sizes, spec, gains, scope.weights or "ones", scope.h0 or "any", scope)
+    return dataclasses.replace(case, labels={"weights": scope.weights or "ones"})
+
+
+def test_a_cancelling_pre_activation_in_float32_is_no_false_alarm() -> None:
+    # Found by a sweep of the pairwise design: a_1 = x_1 W_xh^T cancels to 1e-3 from terms
+    # of 0.3, so float32 knows h_1 and dL/dW_hy to 2e-5 of themselves, not to 1e-7.
+    from verification.check.verdict import judge
+
+    scope = Scope(dtype="float32", bias=False, weights="ones", h0="zeros")
+    case = _case(0, (1, 1, 4, 1, 1), rnn_ref.Spec("tanh", "mse", 3), (1, 0.5, 0.5, 1, 1), scope)
+    verdict = judge(case, correct(*case.canonical_args()), "mean")
+    assert not verdict.failing, [q for q in verdict.quantities.values() if q.status != "agree"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_small_change_of_one_element_is_caught(dtype) -> None:
+    from verification.check.verdict import judge
+
+    scope = Scope(dtype=dtype)
+    case = _case(7, (6, 2, 3, 4, 2), rnn_ref.Spec("tanh", "mse"), (1, 0.5, 0.5, 1, 1), scope)
+    g = correct(*case.canonical_args())
+    assert not judge(case, g, "sum").failing
+    relative = {"float64": 1e-9, "float32": 1e-3}[dtype]
+    g["W_hh"] = g["W_hh"].copy()
+    g["W_hh"][1, 2] += relative * np.abs(g["W_hh"]).max()
+    verdict = judge(case, g, "sum")
+    assert verdict.disagreeing == ["W_hh"] and verdict.quantities["W_hh"].worst[0][0] == (1, 2)
