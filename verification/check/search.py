@@ -4,8 +4,9 @@
    judged and recorded, none stops the search, so that every flag value is tallied. The
    first call of all is made twice (a function that answers the same case differently
    carries state between calls, or is nondeterministic: no verdict can rest on it), and
-   every call is checked for mutated arguments. An exception or a timeout stops the check:
-   nothing can be compared.
+   every call is checked for mutated arguments. An exception, a timeout, a call the
+   function's signature refuses, a mutated argument or a second answer that differs stops
+   the search: no verdict can rest on the rest.
 2. Shrink: if a case failed, Hypothesis searches again from the same seed, this time
    stopping at a failure, and shrinks it to the smallest failing case.
 3. Explain that case (``diagnose.localise``): every quantity, the smallest prefix that
@@ -37,7 +38,7 @@ from .harness import (
     timeouts_work,
 )
 from .report import CheckReport
-from .scope import Scope, make_scope
+from .scope import Scope, describe, make_scope
 from .verdict import CaseVerdict, judge
 
 if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to search
@@ -319,8 +320,6 @@ def _name(fn: object) -> str:
 
 
 def _reproduce(target, convention, scope: Scope, options, examples, seed) -> str:
-    from .scope import describe
-
     parts = ["rnn-ref check", target]
     if convention != "canonical":
         parts.append(f"--convention {convention}")
