@@ -33,7 +33,7 @@ from verification import compare
 from verification.strategies import (
     MODES,
     Case,
-    assert_gradients_match,
+    assert_twin_close,
     cases,
     loss_weights,
     scaled_examples,
@@ -53,7 +53,7 @@ def gradients(case: Case, **changes: object) -> Gradients:
 
 def assert_same(ours: Gradients, theirs: Gradients, case: Case, what: str) -> None:
     """The two agree to RTOL of ``case``'s magnitudes (its weights are the larger ones)."""
-    assert_gradients_match(
+    assert_twin_close(
         ours, theirs, scales=scales(case), rtol=RTOL, config=case.config(relation=what)
     )
 
@@ -90,7 +90,7 @@ def test_linear_in_the_weights(case: Case, data, tally) -> None:
     expected = combine(parts, xs=parts[0].xs + parts[1].xs, h0=parts[0].h0 + parts[1].h0)
     assert_same(gradients(both), expected, both, "w1 + w2")
 
-    exact = assert_gradients_match(
+    exact = assert_twin_close(
         gradients(case, weights=c * w1),
         scaled(gradients(case), c),
         scales=scales(case),

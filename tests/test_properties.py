@@ -28,7 +28,7 @@ from verification.strategies import (
     MAX_PREACTIVATION,
     MAX_RELU_STATE,
     Case,
-    assert_gradients_match,
+    assert_twin_close,
     cases,
     magnitudes,
     scaled_examples,
@@ -74,7 +74,7 @@ def test_twin_equals_reference(case: Case, tally) -> None:
     ours = rnn_ref.gradients(*case.args(), **case.kwargs)
     theirs = twin.gradients(*case.args(), **case.kwargs)
     config = case.config()
-    errors = assert_gradients_match(ours, theirs, scales=scales(case), rtol=RTOL, config=config)
+    errors = assert_twin_close(ours, theirs, scales=scales(case), rtol=RTOL, config=config)
     tally.error("relative error vs twin (magnitude)", max(errors.values()), config)
     # For the record only: the same errors against max|theirs| (module docstring).
     theirs_fields = compare.gradient_fields(theirs)
@@ -161,4 +161,4 @@ def test_the_denominator_is_the_magnitude() -> None:
     assert np.max(np.abs(theirs.params.W_xh)) < 1e-15 < 1e-3 < scale
     # The noise differs between the two (measured: 6.2 relative to max|theirs|).
     assert compare.relative_error(ours.params.W_xh, theirs.params.W_xh) > RTOL
-    assert_gradients_match(ours, theirs, scales=scales(case), rtol=RTOL, config=case.config())
+    assert_twin_close(ours, theirs, scales=scales(case), rtol=RTOL, config=case.config())

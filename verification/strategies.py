@@ -1,5 +1,8 @@
 """Hypothesis strategies that draw a whole rnn_ref problem, and the scale to compare it at.
 
+``check_cases(scope)``, the checker's strategy (``verification.check.cases``), is exported
+here too: it reaches the saturated, long and large cases that ``cases()`` keeps out.
+
 ``cases()`` draws one ``Case``: small dependent sizes first, then bounded arrays, then the
 spec. Everything it draws is a valid call of ``rnn_ref.gradients``:
 
@@ -55,6 +58,7 @@ from hypothesis.extra.numpy import arrays
 from rnn_ref.containers import Gradients, Params, Spec
 
 from . import compare, surrogate
+from .check.cases import check_cases as check_cases  # re-exported: the checker's cases
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 LOSSES = ("mse", "softmax_ce")
@@ -370,7 +374,7 @@ def scales(case: Case) -> dict[str, float]:
     return {name: float(np.max(np.abs(m), initial=0.0)) for name, m in magnitudes(case).items()}
 
 
-def assert_gradients_match(
+def assert_twin_close(
     ours: Gradients, theirs: Gradients, *, scales: dict[str, float], rtol: float, config: str
 ) -> dict[str, float]:
     """``compare.assert_gradients_close`` with a denominator per quantity: L and the seven

@@ -1,0 +1,246 @@
+"""Calling a user's function safely: loading it, the timeout, and reading what it returns.
+
+Nothing the user's code does may crash the checker: every call goes through ``call``,
+which turns an exception, a timeout or ``NotImplementedError`` into an ``Outcome``; and
+``read_result`` checks the returned dict (names, shapes, dtypes, finiteness) before any
+number of it is compared.
+
+The timeout is ``signal.setitimer(ITIMER_REAL)`` with a SIGALRM handler that raises in
+the user's code: exact, no thread left running, but only in the main thread of a POSIX
+process. Elsewhere (a worker thread, Windows) calls are not timed out, and the report
+says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import importlib.util
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .tolerance import NAMES
+
+
+class TargetError(ValueError):
+    """TARGET cannot be loaded: a one-line reason (exit 2)."""
+
+
+def load_target(target: str, functions: int = 1) -> tuple[Callable, ...]:
+    """The functions named by ``path/to/file.py:f`` or ``package.module:f`` (``:f,g`` for
+    two); the working directory is on the import path.
+
+    Raises:
+        TargetError: a malformed TARGET, a file or module that does not import, a missing
+            or non-callable name, or the wrong number of names.
+    """
+    where, sep, names_text = target.rpartition(":")
+    names = [n.strip() for n in names_text.split(",")] if sep else []
+    if not where or not names or not all(n.isidentifier() for n in names):
+        raise TargetError(
+            f"TARGET: expected path/to/file.py:function or package.module:function, got {target!r}"
+        )
+    if len(names) != functions:
+        raise TargetError(
+            f"TARGET: expected {functions} function name{'s' * (functions > 1)} after ':', "
+            f"got {len(names)} in {target!r}"
+        )
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = _import(where)
+    except TargetError:
+        raise
+    except BaseException as error:  # the user's module may raise anything, even SystemExit
+        line = "".join(traceback.format_exception_only(type(error), error)).strip()
+        raise TargetError(f"TARGET: importing {where} failed: {line.splitlines()[-1]}") from None
+    found = []
+    for name in names:
+        fn = getattr(module, name, None)
+        if not callable(fn):
+            raise TargetError(f"TARGET: {where} has no function {name!r}")
+        found.append(fn)
+    return tuple(found)
+
+
+def _import(where: str):
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        path = Path(where)
+        if not path.is_file():
+            raise TargetError(f"TARGET: no such file: {where}")
+        name = f"_rnn_ref_check_{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise TargetError(f"TARGET: cannot import {where} (expected a .py file)")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and pickling look modules up here
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(where)
+
+
+class _Timeout(BaseException):
+    """Raised by the SIGALRM handler; a BaseException so that the user's ``except
+    Exception`` cannot swallow it."""
+
+
+def timeouts_work() -> bool:
+    """Whether ``call`` can time out here: SIGALRM exists and this is the main thread."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@dataclass
+class Outcome:
+    """What one call did.
+
+    Attributes:
+        kind: ``"ok"``, ``"out-of-scope"`` (NotImplementedError), ``"exception"``,
+            ``"signature"`` (a TypeError from the call itself: the function cannot be
+            called with these arguments) or ``"timeout"``.
+        value: the returned value (``"ok"`` only).
+        traceback: the user's traceback, our frames removed (``"exception"``,
+            ``"signature"``).
+    """
+
+    kind: str
+    value: object = None
+    traceback: str = ""
+
+
+def call(fn: Callable, args: tuple, timeout: float | None) -> Outcome:
+    """``fn(*args)``, never raising: its value, or what went wrong."""
+    use_alarm = timeout is not None and timeouts_work()
+    if use_alarm:
+
+        def alarm(signum, frame):
+            raise _Timeout
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return Outcome("ok", fn(*args))
+    except _Timeout:
+        return Outcome("timeout")
+    except NotImplementedError:
+        return Outcome("out-of-scope")
+    except (Exception, SystemExit) as error:  # sys.exit() in the user's code: no verdict
+        tb = error.__traceback__.tb_next if error.__traceback__ else None  # drop this frame
+        text = "".join(traceback.format_exception(type(error), error, tb))
+        # No frame of the user's left: the call itself failed, before the function ran.
+        kind = "signature" if isinstance(error, TypeError) and tb is None else "exception"
+        return Outcome(kind, traceback=text)
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def snapshot(args: tuple) -> tuple:
+    """A deep copy of the arguments, to find out later whether a call changed them."""
+    return copy.deepcopy(args)
+
+
+def mutated(before: tuple, after: tuple) -> list[str]:
+    """The arguments (``params["W_hh"]``, ``xs``, ...) whose values changed."""
+    names = ("params", "xs", "targets", "spec", "h0", "weights")
+    changed = []
+    for name, a, b in zip(names, before, after, strict=True):
+        if isinstance(a, dict):
+            keys = sorted(set(a) | set(b), key=str)
+            changed += [f'{name}["{k}"]' for k in keys if not same_value(a.get(k), b.get(k))]
+        elif not same_value(a, b):
+            changed.append(name)
+    return changed
+
+
+def same_value(a: object, b: object) -> bool:
+    """Whether two arguments or results are identical (arrays: shape, dtype and values)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return (
+            a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+        )
+    return a == b
+
+
+@dataclass
+class Result:
+    """A user's returned dict, read and checked.
+
+    Attributes:
+        values: float64 arrays by canonical name, for the names returned well-formed.
+        problems: one line per returned value that is malformed (not a dict, an unknown
+            name, a wrong shape or dtype, NaN or infinity).
+        malformed: the names whose value is malformed (each has a line in ``problems``).
+        batch_axis: names returned with an extra leading batch axis (B, *shape).
+        ignored: returned names that are not the canonical ones.
+        raw: every canonical name returned as an array, as it came (for fingerprints).
+    """
+
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
+    batch_axis: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    raw: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def problem(self, name: str, what: str) -> None:
+        self.malformed.append(name)
+        self.problems.append(f"{name}: {what}")
+
+
+def read_result(value: object, truth: dict[str, np.ndarray], dtype: str) -> Result:
+    """Check the returned value against the shapes of ``truth`` (module docstring)."""
+    result = Result()
+    if not isinstance(value, dict):
+        result.problems.append(f"the function returned {type(value).__name__}, expected a dict")
+        return result
+    B = truth["h0"].shape[0]
+    for key, v in value.items():
+        if key not in NAMES:
+            result.ignored.append(str(key))
+            continue
+        try:
+            a = np.asarray(v)
+        except Exception as error:  # an array-like that fails to convert
+            result.problem(key, f"expected an array, got {type(v).__name__} ({error})")
+            continue
+        result.raw[key] = a
+        if a.dtype.kind not in "fiu" or (a.dtype.kind in "iu" and key != "loss"):
+            result.problem(key, f"expected a float array, got dtype {a.dtype}")
+            continue
+        if dtype == "float64" and a.dtype.kind == "f" and a.dtype != np.float64:
+            result.problem(
+                key, f"expected float64 (the arrays passed in are float64), got {a.dtype}"
+            )
+            continue
+        want = truth[key].shape
+        if a.shape != want:
+            if key != "loss" and a.shape == (B, *want):
+                result.batch_axis.append(key)
+                a = a.sum(axis=0)
+            elif key == "loss" and a.size == 1:
+                a = a.reshape(())
+            else:
+                result.problem(key, f"expected shape {want}, got {a.shape}")
+                continue
+        a = a.astype(np.float64)
+        if not np.all(np.isfinite(a)):
+            bad = np.argwhere(~np.isfinite(a))[0] if a.ndim else ()
+            result.problem(
+                key,
+                f"{int(np.sum(~np.isfinite(a)))} non-finite value(s) (NaN or inf), the first "
+                f"{float(a[tuple(bad)])!r} at index {tuple(int(i) for i in bad)}",
+            )
+            continue
+        result.values[key] = a
+    return result
