@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import layer
 from .scope import Scope
 
 #: fn(params, xs, targets, spec, h0, weights) -> dict of gradients (module docstring).
@@ -69,5 +70,15 @@ CANONICAL = Convention(
     wrap=_canonical_wrap,
 )
 
-#: Every convention by name; the others are registered below their adapters.
-CONVENTIONS: dict[str, Convention] = {CANONICAL.name: CANONICAL}
+LAYER = Convention(
+    name="layer",
+    summary="forward(x, h0, params) -> (h, cache) and backward(dh, cache): the recurrent "
+    "layer alone, row layout",
+    functions=2,
+    restrict=layer.restrict,
+    wrap=layer.wrap,
+    options=("layout",),
+)
+
+#: Every convention by name.
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (CANONICAL, LAYER)}

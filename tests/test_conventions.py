@@ -1,0 +1,236 @@
+"""The conventions' adapters, checked on the examples of ``examples/check/`` against rnn_ref.
+
+Each test builds a canonical case with NumPy, calls ``convention.wrap(...)`` on it as the
+checker does, and compares every returned quantity with ``rnn_ref.gradients`` in float64;
+then a copy of the example with one line broken must disagree.
+
+Tolerance: a relative error (largest difference over the largest element of the truth) of
+at most 1e-12. Both sides compute the same sums of at most T * B = 32 products of numbers
+of order 1 (every array drawn in [-1, 1], W_hh in [-0.5, 0.5] so that no step of the
+backward pass grows), in different orders: each result carries a rounding error of a few
+tens of machine epsilons (2.2e-16) relative to the largest term, 1e-12 is ~4500 of them.
+A broken line changes a gradient by a relative amount of order 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _helpers import relative_error
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rnn_ref
+from verification.check import conventions
+from verification.check.scope import Bptt, Scope
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "check"
+RTOL = 1e-12
+
+
+def load_example(name: str, broken: tuple[str, str] | None = None) -> types.ModuleType:
+    """``examples/check/<name>.py`` as a fresh module; ``broken = (line, replacement)``
+    changes that one line, which must occur exactly once."""
+    path = EXAMPLES / f"{name}.py"
+    source = path.read_text(encoding="utf-8")
+    if broken is not None:
+        line, replacement = broken
+        assert source.count(line) == 1, f"{name}.py: {line!r} is not there exactly once"
+        source = source.replace(line, replacement)
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return module
+
+
+def canonical_case(
+    seed: int,
+    T: int,
+    B: int,
+    D: int,
+    H: int,
+    O: int,
+    *,
+    activation: str = "tanh",
+    loss: str = "mse",
+    identity_readout: bool = False,
+    one_hot_inputs: bool = False,
+    weights: str = "any",
+    h0: str = "any",
+) -> dict:
+    """The six arguments of a canonical call, float64, filled from ``default_rng(seed)``."""
+    rng = np.random.default_rng(seed)
+    if identity_readout:
+        O = H
+    params = {
+        "W_xh": rng.uniform(-1.0, 1.0, (H, D)),
+        "W_hh": rng.uniform(-0.5, 0.5, (H, H)),
+        "b_h": rng.uniform(-0.5, 0.5, H),
+        "W_hy": np.eye(H) if identity_readout else rng.uniform(-1.0, 1.0, (O, H)),
+        "b_y": np.zeros(O) if identity_readout else rng.uniform(-0.5, 0.5, O),
+    }
+    if one_hot_inputs:
+        xs = np.eye(D)[rng.integers(0, D, (T, B))]
+    else:
+        xs = rng.uniform(-1.0, 1.0, (T, B, D))
+    if loss == "mse":
+        targets = rng.uniform(-1.0, 1.0, (T, B, O))
+    else:
+        targets = rng.integers(0, O, (T, B))
+    w = {"any": rng.uniform(0.0, 2.0, (T, B)), "ones": np.ones((T, B))}[weights]
+    state = rng.uniform(-1.0, 1.0, (B, H)) if h0 == "any" else np.zeros((B, H))
+    spec = dataclasses.asdict(rnn_ref.Spec(activation=activation, loss=loss))
+    return {"params": params, "xs": xs, "targets": targets, "spec": spec, "h0": state, "weights": w}
+
+
+def truth(case: dict) -> dict:
+    """rnn_ref's loss and gradients of ``case``, under the canonical names."""
+    g = rnn_ref.gradients(
+        rnn_ref.Params(**case["params"]),
+        case["xs"],
+        case["targets"],
+        rnn_ref.Spec(**case["spec"]),
+        h0=case["h0"],
+        weights=case["weights"],
+    )
+    named = {name: getattr(g.params, name) for name in rnn_ref.Params.FIELDS}
+    return {"loss": np.float64(g.loss), "xs": g.xs, "h0": g.h0, **named}
+
+
+def disagreements(theirs: dict, case: dict) -> dict[str, float]:
+    """The returned quantities that differ from the truth by more than RTOL, with their
+    relative errors (infinite for a wrong shape)."""
+    ours = truth(case)
+    unknown = set(theirs) - set(ours)
+    assert not unknown, f"names that are not canonical: {unknown}"
+    errors = {}
+    for name, value in theirs.items():
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != np.shape(ours[name]):
+            errors[name] = np.inf
+        elif (error := relative_error(value, ours[name])) > RTOL:
+            errors[name] = error
+    return errors
+
+
+def assert_agrees(theirs: dict, case: dict, expected: set[str]) -> None:
+    assert set(theirs) == expected, f"returned {sorted(theirs)}, expected {sorted(expected)}"
+    errors = disagreements(theirs, case)
+    assert not errors, f"relative errors above {RTOL:.0e}: {errors}"
+
+
+sizes = {
+    "seed": st.integers(0, 2**32 - 1),
+    "T": st.integers(1, 8),
+    "B": st.integers(1, 4),
+    "D": st.integers(1, 5),
+    "H": st.integers(1, 5),
+}
+
+# -- layer ------------------------------------------------------------------------------
+
+LAYER = conventions.CONVENTIONS["layer"]
+LAYER_RESULT = {"loss", "W_xh", "W_hh", "b_h", "xs", "h0"}
+
+
+def time_major(module: types.ModuleType) -> tuple:
+    """The batch-first example behind a time-major interface, to check that layout."""
+
+    def forward(x, h0, params):
+        h, cache = module.forward(np.swapaxes(x, 0, 1), h0, params)
+        return np.swapaxes(h, 0, 1), cache
+
+    def backward(dh, cache):
+        dx, *rest = module.backward(np.swapaxes(dh, 0, 1), cache)
+        return (np.swapaxes(dx, 0, 1), *rest)
+
+    return forward, backward
+
+
+@given(**sizes)
+def test_layer_example_agrees_in_both_layouts(seed, T, B, D, H) -> None:
+    case = canonical_case(seed, T, B, D, H, H, identity_readout=True)
+    module = load_example("layer_rnn")
+    batch_first = LAYER.wrap((module.forward, module.backward), {"layout": "batch-first"})
+    assert_agrees(batch_first(**case), case, LAYER_RESULT)
+    assert_agrees(
+        LAYER.wrap(time_major(module), {"layout": "time-major"})(**case), case, LAYER_RESULT
+    )
+
+
+def test_layer_layout_defaults_to_batch_first_and_backward_may_return_a_dict() -> None:
+    module = load_example("layer_rnn")
+
+    def backward(dh, cache):  # a dict without dx: dx is not returned, hence not checked
+        _, dh0, dWx, dWh, db = module.backward(dh, cache)
+        return {"dh0": dh0, "dWx": dWx, "dWh": dWh, "db": db}
+
+    case = canonical_case(1, 6, 2, 3, 4, 4, identity_readout=True)
+    assert_agrees(LAYER.wrap((module.forward, backward), {})(**case), case, LAYER_RESULT - {"xs"})
+
+
+@pytest.mark.parametrize(
+    ("broken", "wrong"),
+    [
+        # W_hh paired with h_t instead of h_{t-1}
+        (("dWh += h_prev.T @ da", "dWh += h[:, t].T @ da"), {"W_hh"}),
+        # the carried term not passed through W_h^T: every gradient but dWh's last term
+        (("dh_next = da @ Wh.T", "dh_next = da @ Wh"), {"W_xh", "W_hh", "b_h", "xs", "h0"}),
+        # a wrong forward pass shows as a wrong loss
+        (("+ h_prev @ Wh + b)", "+ h_prev @ Wh.T + b)"), {"loss"}),
+    ],
+)
+def test_layer_catches_a_broken_copy(broken, wrong) -> None:
+    module = load_example("layer_rnn", broken)
+    case = canonical_case(2, 5, 2, 3, 4, 4, identity_readout=True)
+    errors = disagreements(LAYER.wrap((module.forward, module.backward), {})(**case), case)
+    assert wrong <= set(errors), f"expected {wrong} to disagree, got {errors}"
+
+
+def test_layer_restrict_fixes_what_the_layer_cannot_say() -> None:
+    scope = LAYER.restrict(Scope(activations=("tanh",)), {"layout": "time-major"})
+    assert scope == Scope(
+        activations=("tanh",), losses=("mse",), bptt=Bptt("full"), identity_readout=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("scope", "options", "message"),
+    [
+        (Scope(losses=("softmax_ce",)), {}, "loss: expected mse"),
+        (Scope(bptt=Bptt("window", 3)), {}, "bptt: expected full"),
+        (Scope(reduction="mean"), {}, "reduction: expected sum"),
+        (Scope(), {"layout": "column"}, "layout: expected one of batch-first, time-major"),
+    ],
+)
+def test_layer_restrict_refuses_what_it_cannot_express(scope, options, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        LAYER.restrict(scope, options)
+
+
+@pytest.mark.parametrize(
+    ("forward_result", "backward_result", "message"),
+    [
+        ("h", None, r"layer forward: expected \(h, cache\), got str"),
+        ((np.zeros((3, 2, 4)), None), None, r"h: expected shape \(2, 3, 4\)"),
+        (None, (1, 2, 3), r"layer backward: expected \(dx, dh0, dWx, dWh, db\).*tuple of 3"),
+        (None, {"dW": 1}, "layer backward: expected a dict with keys among"),
+    ],
+)
+def test_layer_names_a_malformed_result(forward_result, backward_result, message) -> None:
+    module = load_example("layer_rnn")
+    case = canonical_case(3, 3, 2, 2, 4, 4, identity_readout=True)
+
+    def forward(x, h0, params):
+        return module.forward(x, h0, params) if forward_result is None else forward_result
+
+    def backward(dh, cache):
+        return backward_result
+
+    with pytest.raises((TypeError, ValueError), match=message):
+        LAYER.wrap((forward, backward), {})(**case)
