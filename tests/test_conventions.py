@@ -15,6 +15,7 @@ A broken line changes a gradient by a relative amount of order 1.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 from pathlib import Path
 
@@ -234,3 +235,90 @@ def test_layer_names_a_malformed_result(forward_result, backward_result, message
 
     with pytest.raises((TypeError, ValueError), match=message):
         LAYER.wrap((forward, backward), {})(**case)
+
+
+# -- torch ------------------------------------------------------------------------------
+
+TORCH = conventions.CONVENTIONS["torch"]
+FULL_RESULT = {"loss", "W_xh", "W_hh", "b_h", "W_hy", "b_y", "xs", "h0"}
+
+
+@given(
+    **sizes,
+    O=st.integers(2, 5),
+    activation=st.sampled_from(["tanh", "relu"]),
+    loss=st.sampled_from(["mse", "softmax_ce"]),
+)
+def test_torch_example_agrees(seed, T, B, D, H, O, activation, loss) -> None:
+    case = canonical_case(seed, T, B, D, H, O, activation=activation, loss=loss)
+    module = load_example("torch_rnn")
+    assert_agrees(TORCH.wrap((module.make,), {})(**case), case, FULL_RESULT)
+
+
+def test_torch_adapter_agrees_with_nn_rnn_itself() -> None:
+    import torch
+
+    class Model(torch.nn.Module):
+        def __init__(self, D, H, O, nonlinearity):
+            super().__init__()
+            self.rnn = torch.nn.RNN(D, H, nonlinearity=nonlinearity)
+            self.fc = torch.nn.Linear(H, O)
+
+        def forward(self, xs, h0):
+            return self.fc(self.rnn(xs, h0)[0])
+
+    case = canonical_case(4, 7, 3, 2, 5, 3, activation="relu", loss="softmax_ce")
+    assert_agrees(TORCH.wrap((Model,), {})(**case), case, FULL_RESULT)
+
+
+@pytest.mark.parametrize(
+    ("broken", "wrong"),
+    [
+        # the carried term not passed through W_hh
+        (("dh_next = das[t] @ W_hh", "dh_next = das[t] @ W_hh.T"), {"W_xh", "W_hh", "h0"}),
+        # W_hh paired with h_t instead of h_{t-1}
+        (("dW_hh = da.T @ hs[:-1].flatten(0, 1)", "dW_hh = da.T @ hs[1:].flatten(0, 1)"), {"W_hh"}),
+    ],
+)
+def test_torch_catches_a_broken_copy(broken, wrong) -> None:
+    module = load_example("torch_rnn", broken)
+    case = canonical_case(5, 6, 2, 3, 4, 3)
+    errors = disagreements(TORCH.wrap((module.make,), {})(**case), case)
+    assert wrong <= set(errors), f"expected {wrong} to disagree, got {errors}"
+
+
+def test_torch_returns_the_wrong_one_of_two_hidden_bias_gradients() -> None:
+    module = load_example("torch_rnn")
+
+    class OneBiasWrong(module.ElmanRNN):
+        def forward(self, xs, h0):  # bias_hh_l0 counted twice: its gradient doubles
+            self.bias_hh_l0.register_hook(lambda g: 2 * g)
+            return super().forward(xs, h0)
+
+    case = canonical_case(6, 4, 2, 3, 4, 3)
+    errors = disagreements(TORCH.wrap((OneBiasWrong,), {})(**case), case)
+    assert set(errors) == {"b_h"}, errors
+
+
+def test_torch_missing_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    with pytest.raises(ImportError, match=r"needs PyTorch: pip install torch==2\.13\.0"):
+        TORCH.wrap((load_example("layer_rnn").forward,), {})
+
+
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [
+        (Scope(activations=("tanh", "sigmoid")), "activation: expected tanh or relu"),
+        (Scope(bptt=Bptt("chunk", 2)), "bptt: expected full"),
+        (Scope(reduction="batch-mean"), "reduction: expected sum"),
+    ],
+)
+def test_torch_restrict_refuses_what_nn_rnn_cannot_do(scope, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        TORCH.restrict(scope, {})
+
+
+def test_torch_restrict_draws_tanh_and_relu() -> None:
+    scope = TORCH.restrict(Scope(), {})
+    assert (scope.activations, scope.bptt) == (("tanh", "relu"), Bptt("full"))

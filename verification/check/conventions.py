@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import layer
+from . import layer, torch_module
 from .scope import Scope
 
 #: fn(params, xs, targets, spec, h0, weights) -> dict of gradients (module docstring).
@@ -80,5 +80,14 @@ LAYER = Convention(
     options=("layout",),
 )
 
+TORCH = Convention(
+    name="torch",
+    summary="make(input_size, hidden_size, output_size, nonlinearity) -> nn.Module with "
+    "nn.RNN's parameter names and a linear head",
+    functions=1,
+    restrict=torch_module.restrict,
+    wrap=torch_module.wrap,
+)
+
 #: Every convention by name.
-CONVENTIONS: dict[str, Convention] = {c.name: c for c in (CANONICAL, LAYER)}
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (CANONICAL, LAYER, TORCH)}
