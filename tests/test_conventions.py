@@ -322,3 +322,129 @@ def test_torch_restrict_refuses_what_nn_rnn_cannot_do(scope, message) -> None:
 def test_torch_restrict_draws_tanh_and_relu() -> None:
     scope = TORCH.restrict(Scope(), {})
     assert (scope.activations, scope.bptt) == (("tanh", "relu"), Bptt("full"))
+
+
+# -- column -----------------------------------------------------------------------------
+
+COLUMN = conventions.CONVENTIONS["column"]
+COLUMN_RESULT = {"loss", "W_xh", "W_hh", "b_h", "W_hy", "b_y"}
+
+
+@given(
+    seed=sizes["seed"],
+    T=sizes["T"],
+    D=st.integers(2, 5),
+    H=sizes["H"],
+    O=st.integers(2, 5),
+    form=st.sampled_from(["lossFun", "loss_and_gradients"]),
+)
+def test_column_char_rnn_agrees_in_both_forms(seed, T, D, H, O, form) -> None:
+    case = canonical_case(
+        seed, T, 1, D, H, O, loss="softmax_ce", one_hot_inputs=True, weights="ones"
+    )
+    module = load_example("column_rnn")
+    before = {name: getattr(module, name) for name in ("Wxh", "Whh", "Why", "bh", "by")}
+    assert_agrees(COLUMN.wrap((getattr(module, form),), {})(**case), case, COLUMN_RESULT)
+    for name, value in before.items():  # the module's own weights are back in place
+        assert getattr(module, name) is value, name
+
+
+@given(seed=sizes["seed"], T=sizes["T"], D=sizes["D"], H=sizes["H"], O=sizes["D"])
+def test_column_many_to_one_mse_agrees(seed, T, D, H, O) -> None:
+    case = canonical_case(seed, T, 1, D, H, O, loss="mse")
+    case["weights"] = np.zeros((T, 1))
+    case["weights"][-1] = 1.0  # the last step only
+    module = load_example("column_mse_rnn")
+    fn = COLUMN.wrap((module.loss_and_gradients,), {"inputs": "columns"})
+    assert_agrees(fn(**case), case, COLUMN_RESULT)
+
+
+# The classic script's lossFun reads vocab_size (for the one-hot) and hidden_size.
+CLASSIC = """
+vocab_size, hidden_size = 65, 100
+Wxh = Whh = Why = bh = by = None
+
+def lossFun(inputs, targets, hprev):
+    assert Wxh.shape == (hidden_size, vocab_size) and Why.shape == (vocab_size, hidden_size)
+    params = {"Wxh": Wxh, "Whh": Whh, "Why": Why, "bh": bh, "by": by}
+    return loss_and_gradients(params, inputs, targets, hprev)
+"""
+
+
+def test_column_sets_the_sizes_the_function_reads() -> None:
+    classic = types.ModuleType("classic")
+    classic.loss_and_gradients = load_example("column_rnn").loss_and_gradients
+    exec(CLASSIC, classic.__dict__)
+    fn = COLUMN.wrap((classic.lossFun,), {})
+    case = canonical_case(7, 4, 1, 3, 5, 3, loss="softmax_ce", one_hot_inputs=True)
+    case["weights"] = np.ones((4, 1))
+    assert_agrees(fn(**case), case, COLUMN_RESULT)
+    assert (classic.vocab_size, classic.hidden_size, classic.Wxh) == (65, 100, None)
+    other = canonical_case(7, 4, 1, 3, 5, 4, loss="softmax_ce", one_hot_inputs=True)
+    with pytest.raises(NotImplementedError, match="D = 3, O = 4"):
+        fn(**other)
+
+
+@pytest.mark.parametrize(
+    ("example", "broken", "wrong"),
+    [
+        # the carried term not multiplied by W_hh^T
+        ("column_rnn", ("dh_next = Whh.T @ da", "dh_next = Whh @ da"), {"W_xh", "W_hh", "b_h"}),
+        # the softmax gradient without the one-hot
+        ("column_rnn", ("dy[targets[t]] -= 1.0", "pass"), {"W_hy", "b_y"}),
+        # tanh' taken at h_{t-1} instead of h_t: an off-by-one in the states' index
+        (
+            "column_mse_rnn",
+            ("da = (1.0 - hs[t + 1] ** 2) * dh", "da = (1.0 - hs[t] ** 2) * dh"),
+            {"W_xh", "W_hh", "b_h"},
+        ),
+    ],
+)
+def test_column_catches_a_broken_copy(example, broken, wrong) -> None:
+    module = load_example(example, broken)
+    if example == "column_rnn":
+        case = canonical_case(8, 5, 1, 3, 4, 3, loss="softmax_ce", one_hot_inputs=True)
+        case["weights"] = np.ones((5, 1))
+        fn = COLUMN.wrap((module.lossFun,), {})
+    else:
+        case = canonical_case(8, 5, 1, 2, 4, 1)
+        case["weights"] = np.eye(5)[-1][:, None]
+        fn = COLUMN.wrap((module.loss_and_gradients,), {"inputs": "columns"})
+    errors = disagreements(fn(**case), case)
+    assert wrong <= set(errors), f"expected {wrong} to disagree, got {errors}"
+
+
+def test_column_restrict_fixes_one_sequence_and_the_loss_of_its_inputs() -> None:
+    assert COLUMN.restrict(Scope(bptt=Bptt("window", 5)), {}) == Scope(
+        losses=("softmax_ce",),
+        weights="ones",
+        bptt=Bptt("window", 5),
+        batch_one=True,
+        one_hot_inputs=True,
+    )
+    scope = COLUMN.restrict(Scope(weights="last"), {"inputs": "columns"})
+    assert (scope.losses, scope.weights, scope.one_hot_inputs) == (("mse",), "last", False)
+
+
+@pytest.mark.parametrize(
+    ("scope", "options", "message"),
+    [
+        (Scope(losses=("mse",)), {}, "loss: expected softmax_ce"),
+        (Scope(weights="mask"), {}, "weights: expected ones or last"),
+        (Scope(bptt=Bptt("chunk")), {}, "bptt: expected full, window:K or chunk:K with a fixed"),
+        (Scope(), {"inputs": "one-hot"}, "inputs: expected one of ids, columns"),
+        (Scope(), {"names": "xyz"}, "names: expected one of Wxh, UVW"),
+    ],
+)
+def test_column_restrict_refuses_what_it_cannot_express(scope, options, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        COLUMN.restrict(scope, options)
+
+
+def test_column_names_a_wrong_signature_and_a_wrong_result() -> None:
+    with pytest.raises(TypeError, match="got 2 parameters"):
+        COLUMN.wrap((lambda inputs, targets: None,), {})
+    case = canonical_case(9, 3, 1, 2, 2, 2, loss="softmax_ce", one_hot_inputs=True)
+    fn = COLUMN.wrap((lambda params, inputs, targets, hprev: (1.0, 2.0),), {})
+    with pytest.raises(TypeError, match=r"expected \(loss, dWxh.*got a tuple of 2"):
+        fn(**case)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import layer, torch_module
+from . import column, layer, torch_module
 from .scope import Scope
 
 #: fn(params, xs, targets, spec, h0, weights) -> dict of gradients (module docstring).
@@ -80,6 +80,16 @@ LAYER = Convention(
     options=("layout",),
 )
 
+COLUMN = Convention(
+    name="column",
+    summary="fn(inputs, targets, hprev) or fn(params, inputs, targets, hprev) -> (loss, "
+    "gradients..., h_last): one sequence of column vectors, the minimal char-RNN",
+    functions=1,
+    restrict=column.restrict,
+    wrap=column.wrap,
+    options=("inputs", "names"),
+)
+
 TORCH = Convention(
     name="torch",
     summary="make(input_size, hidden_size, output_size, nonlinearity) -> nn.Module with "
@@ -90,4 +100,4 @@ TORCH = Convention(
 )
 
 #: Every convention by name.
-CONVENTIONS: dict[str, Convention] = {c.name: c for c in (CANONICAL, LAYER, TORCH)}
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (CANONICAL, LAYER, COLUMN, TORCH)}
