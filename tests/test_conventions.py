@@ -448,3 +448,37 @@ def test_column_names_a_wrong_signature_and_a_wrong_result() -> None:
     fn = COLUMN.wrap((lambda params, inputs, targets, hprev: (1.0, 2.0),), {})
     with pytest.raises(TypeError, match=r"expected \(loss, dWxh.*got a tuple of 2"):
         fn(**case)
+
+
+# -- the adapter recipe -----------------------------------------------------------------
+
+CANONICAL = conventions.CONVENTIONS["canonical"]
+
+
+@given(**sizes, O=sizes["H"])
+def test_adapter_example_agrees(seed, T, B, D, H, O) -> None:
+    case = canonical_case(seed, T, B, D, H, O)
+    fn = CANONICAL.wrap((load_example("adapter").canonical,), {})
+    assert_agrees(fn(**case), case, COLUMN_RESULT | {"xs"})
+
+
+def test_adapter_example_is_under_15_lines() -> None:
+    source = (EXAMPLES / "adapter.py").read_text(encoding="utf-8")
+    adapter = source[source.index("def canonical(") :].strip().splitlines()
+    assert len(adapter) < 15, f"the adapter has {len(adapter)} lines"
+
+
+@pytest.mark.parametrize(
+    ("broken", "wrong"),
+    [
+        # the bias gradient not summed over the batch (nor, here, accumulated over time)
+        (('g["bh"] += da.sum(axis=0)', 'g["bh"] = da[0]'), {"b_h"}),
+        # the input gradient through W_hh instead of W_xh (H = D in the case below)
+        (('g["X"][:, t] = da @ self.Wx.T', 'g["X"][:, t] = da @ self.Wh.T'), {"xs"}),
+    ],
+)
+def test_adapter_catches_a_broken_copy(broken, wrong) -> None:
+    module = load_example("adapter", broken)
+    case = canonical_case(10, 5, 3, 4, 4, 2)
+    errors = disagreements(CANONICAL.wrap((module.canonical,), {})(**case), case)
+    assert wrong <= set(errors), f"expected {wrong} to disagree, got {errors}"
