@@ -306,6 +306,62 @@ def test_torch_missing_says_how_to_install_it(monkeypatch) -> None:
         TORCH.wrap((load_example("layer_rnn").forward,), {})
 
 
+def test_torch_names_a_module_it_cannot_load() -> None:
+    import torch
+
+    case = canonical_case(11, 3, 2, 2, 3, 2)
+
+    def two_layers(D, H, O, nonlinearity):
+        return torch.nn.RNN(D, H, num_layers=2, nonlinearity=nonlinearity)
+
+    class Gained(torch.nn.Module):  # a parameter that the case has no value for
+        def __init__(self, D, H, O, nonlinearity):
+            super().__init__()
+            self.rnn, self.fc = torch.nn.RNN(D, H), torch.nn.Linear(H, O)
+            self.gain = torch.nn.Parameter(torch.ones(1))
+
+    with pytest.raises(ValueError, match=r"expected one linear head.*\(2, 3\).*got weight_ih_l1"):
+        TORCH.wrap((two_layers,), {})(**case)
+    with pytest.raises(ValueError, match=r"nn\.RNN's parameters and a linear head, got also gain"):
+        TORCH.wrap((Gained,), {})(**case)
+
+
+def test_torch_names_a_factory_or_an_output_it_cannot_use() -> None:
+    module = load_example("torch_rnn")
+    case = canonical_case(12, 3, 2, 2, 3, 2)
+
+    class LastStepOnly(module.ElmanRNN):
+        def forward(self, xs, h0):
+            return super().forward(xs, h0)[-1]
+
+    class AsNNRNN(module.ElmanRNN):  # nn.RNN's (output, h_n) pair
+        def forward(self, xs, h0):
+            return super().forward(xs, h0), h0
+
+    with pytest.raises(TypeError, match=r"torch make: expected an nn\.Module, got function"):
+        TORCH.wrap((lambda D, H, O, phi: module.make,), {})(**case)
+    with pytest.raises(ValueError, match=r"\(T, B, O\) = \(3, 2, 2\), got \(2, 2\)"):
+        TORCH.wrap((LastStepOnly,), {})(**case)
+    with pytest.raises(ValueError, match=r"\(T, B, O\) = \(3, 2, 2\), got tuple"):
+        TORCH.wrap((AsNNRNN,), {})(**case)
+
+
+def test_torch_runs_in_float32_under_dtype_float32() -> None:
+    """float32 has a unit roundoff of 6.0e-8: sums of at most T * B = 12 products of order 1
+    round to a few tens of it, and the float64 truth of the float32 case differs by no more,
+    so 1e-4 (~1700 units) bounds the difference with a wide margin; a wrong term is of
+    order 1."""
+    case = canonical_case(13, 4, 3, 3, 4, 2)
+    for name in ("xs", "h0", "weights", "targets"):
+        case[name] = case[name].astype(np.float32)
+    case["params"] = {k: v.astype(np.float32) for k, v in case["params"].items()}
+    out = TORCH.wrap((load_example("torch_rnn").make,), {})(**case)
+    assert {out[k].dtype for k in FULL_RESULT - {"loss"}} == {np.dtype(np.float32)}
+    ours = truth(case)
+    for name in FULL_RESULT:
+        assert relative_error(out[name], ours[name]) < 1e-4, name
+
+
 @pytest.mark.parametrize(
     ("scope", "message"),
     [
@@ -482,3 +538,61 @@ def test_adapter_catches_a_broken_copy(broken, wrong) -> None:
     case = canonical_case(10, 5, 3, 4, 4, 2)
     errors = disagreements(CANONICAL.wrap((module.canonical,), {})(**case), case)
     assert wrong <= set(errors), f"expected {wrong} to disagree, got {errors}"
+
+
+# -- every convention -------------------------------------------------------------------
+
+
+def wrapped_examples() -> dict[str, tuple]:
+    """For each convention, a wrapped example and a case inside its scope."""
+    layer_rnn, column_rnn = load_example("layer_rnn"), load_example("column_rnn")
+    ids = canonical_case(14, 4, 1, 3, 3, 3, loss="softmax_ce", one_hot_inputs=True)
+    ids["weights"] = np.ones((4, 1))
+    return {
+        "layer": (
+            LAYER.wrap((layer_rnn.forward, layer_rnn.backward), {}),
+            canonical_case(14, 4, 2, 3, 3, 3, identity_readout=True),
+        ),
+        "column": (COLUMN.wrap((column_rnn.lossFun,), {}), ids),
+        "torch": (
+            TORCH.wrap((load_example("torch_rnn").make,), {}),
+            canonical_case(14, 4, 2, 3, 3, 2, loss="softmax_ce"),
+        ),
+        "canonical": (
+            CANONICAL.wrap((load_example("adapter").canonical,), {}),
+            canonical_case(14, 4, 2, 3, 3, 2),
+        ),
+    }
+
+
+def snapshot(case: dict) -> dict:
+    """Copies of every array of a case, and of its spec."""
+    copies = {f"params.{k}": v.copy() for k, v in case["params"].items()}
+    copies |= {k: v.copy() for k, v in case.items() if isinstance(v, np.ndarray)}
+    return {**copies, "spec": dict(case["spec"])}
+
+
+@pytest.mark.parametrize("name", ["layer", "column", "torch", "canonical"])
+def test_an_adapter_mutates_no_argument_and_answers_twice_alike(name) -> None:
+    fn, case = wrapped_examples()[name]
+    before = snapshot(case)
+    first, second = fn(**case), fn(**case)
+    after = snapshot(case)
+    assert after["spec"] == before.pop("spec")
+    for k, v in before.items():
+        np.testing.assert_array_equal(after[k], v, err_msg=f"{k} was changed")
+    assert first.keys() == second.keys()
+    for k in first:
+        np.testing.assert_array_equal(first[k], second[k], err_msg=f"{k} differs")
+
+
+@pytest.mark.parametrize("name", ["layer", "column", "torch"])
+def test_an_adapter_lets_not_implemented_through(name) -> None:
+    def refuse(*args, **kwargs):
+        raise NotImplementedError("only tanh")
+
+    functions = {"layer": (refuse, refuse), "column": (lambda p, i, t, h: refuse(),)}
+    functions["torch"] = (refuse,)
+    fn = conventions.CONVENTIONS[name].wrap(functions[name], {})
+    with pytest.raises(NotImplementedError, match="only tanh"):
+        fn(**wrapped_examples()[name][1])

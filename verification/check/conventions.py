@@ -16,7 +16,11 @@ The checker itself speaks one language, the ``canonical`` convention::
 
 Every other convention is an adapter: ``wrap`` turns the user's functions into a function
 of the canonical signature, and ``restrict`` narrows the scope to what the convention can
-express (raising ``ValueError`` when the user asked for something it cannot).
+express (raising ``ValueError`` when the user asked for something it cannot). Each has its
+module, where its calling convention is written down: ``layer`` (a recurrent layer's
+forward and backward), ``column`` (one sequence of columns, the minimal char-RNN) and
+``torch_module`` (an ``nn.Module`` with ``nn.RNN``'s names). ``docs/checker.md`` shows
+each with an example.
 """
 
 from __future__ import annotations

@@ -88,12 +88,22 @@ def wrap(functions: tuple[Callable, ...], options: dict) -> Callable[..., dict]:
     def canonical(params, xs, targets, spec, h0, weights) -> dict:
         dtype = torch.float32 if xs.dtype == np.float32 else torch.float64
         O, H = params["W_hy"].shape
-        module = make(xs.shape[-1], H, O, spec["activation"]).to(device="cpu", dtype=dtype)
+        module = make(xs.shape[-1], H, O, spec["activation"])
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(f"torch make: expected an nn.Module, got {type(module).__name__}")
+        module = module.to(device="cpu", dtype=dtype)
         found = _parameters(module, O, H)
         _load(torch, found, params, dtype)
         x = torch.tensor(xs, dtype=dtype, requires_grad=True)
         state = torch.tensor(h0[None], dtype=dtype, requires_grad=True)  # nn.RNN's (1, B, H)
-        loss = _loss(torch, module(x, state), targets, weights, spec["loss"])
+        ys = module(x, state)
+        if not isinstance(ys, torch.Tensor) or tuple(ys.shape) != (*xs.shape[:2], O):
+            got = tuple(ys.shape) if isinstance(ys, torch.Tensor) else type(ys).__name__
+            raise ValueError(
+                f"torch module: expected the outputs of every step, (T, B, O) = "
+                f"{(*xs.shape[:2], O)}, got {got}"
+            )
+        loss = _loss(torch, ys, targets, weights, spec["loss"])
         loss.backward()
         grads = {role: _numpy(p.grad, p.shape) for role, p in found.items()}
         out = {
@@ -169,6 +179,13 @@ def _parameters(module, O: int, H: int) -> dict:
     bias = heads[0].removesuffix("weight") + "bias"
     if bias != heads[0] and bias in named:
         found["b_y"] = named[bias]
+    # a parameter the case cannot fill would keep its random initial value
+    others = [k for k, p in named.items() if all(p is not q for q in found.values())]
+    if others:
+        raise ValueError(
+            f"torch module: expected only nn.RNN's parameters and a linear head, got also "
+            f"{', '.join(others)}"
+        )
     return found
 
 
