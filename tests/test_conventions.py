@@ -596,3 +596,20 @@ def test_an_adapter_lets_not_implemented_through(name) -> None:
     fn = conventions.CONVENTIONS[name].wrap(functions[name], {})
     with pytest.raises(NotImplementedError, match="only tanh"):
         fn(**wrapped_examples()[name][1])
+
+
+def test_column_names_uvw_in_the_dict_form() -> None:
+    module = load_example("column_mse_rnn")
+
+    def loss_and_gradients(params, inputs, targets, hprev):  # the example, with a dict
+        saved = {k: getattr(module, k) for k in params}
+        vars(module).update(params)
+        try:
+            return module.loss_and_gradients(inputs, targets, hprev)
+        finally:
+            vars(module).update(saved)
+
+    case = canonical_case(15, 5, 1, 2, 3, 2)
+    case["weights"] = np.eye(5)[-1][:, None]
+    fn = COLUMN.wrap((loss_and_gradients,), {"inputs": "columns", "names": "UVW"})
+    assert_agrees(fn(**case), case, COLUMN_RESULT)

@@ -99,7 +99,8 @@ def wrap(functions: tuple[Callable, ...], options: dict) -> Callable[..., dict]:
     (fn,) = functions
     inputs_kind = _option(options, "inputs", INPUTS, "ids")
     with_globals = _form(fn) == "globals"
-    names = NAMES[_option(options, "names", NAMES, _names_of(fn) if with_globals else "Wxh")]
+    names = _option(options, "names", NAMES, None)
+    names = NAMES[names or (_names_of(fn) if with_globals else "Wxh")]
 
     def canonical(params, xs, targets, spec, h0, weights) -> dict:
         _, B, D = xs.shape
@@ -128,15 +129,15 @@ def wrap(functions: tuple[Callable, ...], options: dict) -> Callable[..., dict]:
 def _form(fn: Callable) -> str:
     """``globals`` for fn(inputs, targets, hprev), ``params`` for fn(params, inputs, ...)."""
     try:
-        count = len(inspect.signature(fn).parameters)
+        count = f"{len(inspect.signature(fn).parameters)} parameters"
     except (TypeError, ValueError):  # a builtin or a C function has no signature to read
-        count = None
-    if count not in (3, 4):
+        count = "no signature to read"
+    if count not in ("3 parameters", "4 parameters"):
         raise TypeError(
             f"column function: expected fn(inputs, targets, hprev) or "
-            f"fn(params, inputs, targets, hprev), got {count} parameters"
+            f"fn(params, inputs, targets, hprev), got {count}"
         )
-    return "globals" if count == 3 else "params"
+    return "globals" if count == "3 parameters" else "params"
 
 
 def _names_of(fn: Callable) -> str:

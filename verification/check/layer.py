@@ -73,7 +73,7 @@ def wrap(functions: tuple[Callable, ...], options: dict) -> Callable[..., dict]:
     def to_layer(a: np.ndarray) -> np.ndarray:
         return np.swapaxes(a, 0, 1) if swap else a
 
-    def from_layer(a: object) -> object:
+    def from_layer(a: object) -> np.ndarray:
         a = np.asarray(a)
         return np.swapaxes(a, 0, 1) if swap and a.ndim == 3 else a
 
