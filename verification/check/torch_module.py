@@ -34,6 +34,8 @@ from .scope import Bptt, Scope
 
 #: The names of nn.RNN's parameters of the first layer.
 RNN_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+#: Two biases of which nn.RNN adds both: each one's gradient is dL/db_h.
+HIDDEN_BIASES = ("bias_ih_l0", "bias_hh_l0")
 #: The canonical name of each parameter's role (the head's roles are canonical names).
 CANONICAL = {
     "weight_ih_l0": "W_xh",
@@ -105,16 +107,16 @@ def wrap(functions: tuple[Callable, ...], options: dict) -> Callable[..., dict]:
             )
         loss = _loss(torch, ys, targets, weights, spec["loss"])
         loss.backward()
-        grads = {role: _numpy(p.grad, p.shape) for role, p in found.items()}
+        grads = {role: _numpy(p.grad, p.shape, xs.dtype) for role, p in found.items()}
         out = {
             "loss": float(loss.item()),
-            "xs": _numpy(x.grad, xs.shape),
-            "h0": _numpy(state.grad, (1, *h0.shape))[0],
+            "xs": _numpy(x.grad, xs.shape, xs.dtype),
+            "h0": _numpy(state.grad, (1, *h0.shape), xs.dtype)[0],
         }
-        out |= {CANONICAL[role]: g for role, g in grads.items() if role != "bias_hh_l0"}
-        if "bias_hh_l0" in grads:
-            truth = (params, xs, targets, spec, h0, weights)
-            out["b_h"] = _worse_bias(out["b_h"], grads["bias_hh_l0"], *truth)
+        out |= {CANONICAL[role]: g for role, g in grads.items() if role not in HIDDEN_BIASES}
+        hidden = [grads[role] for role in HIDDEN_BIASES if role in grads]
+        if hidden:
+            out["b_h"] = _worse_bias(hidden, params, xs, targets, spec, h0, weights)
         return out
 
     return canonical
@@ -132,7 +134,7 @@ def _load(torch, found: dict, params: dict, dtype) -> None:
     with torch.no_grad():
         for role, p in found.items():
             value = values["bias_hh_l0" if role == "bias_hh_l0" else CANONICAL[role]]
-            p.copy_(torch.as_tensor(value, dtype=dtype))
+            p.copy_(torch.tensor(value, dtype=dtype))
 
 
 def _loss(torch, ys, targets: np.ndarray, weights: np.ndarray, loss: str):
@@ -140,17 +142,17 @@ def _loss(torch, ys, targets: np.ndarray, weights: np.ndarray, loss: str):
     dtype = ys.dtype
     if loss == "mse":
         # l = 1/2 ||y - z||^2
-        terms = 0.5 * ((ys - torch.as_tensor(targets, dtype=dtype)) ** 2).sum(dim=-1)
+        terms = 0.5 * ((ys - torch.tensor(targets, dtype=dtype)) ** 2).sum(dim=-1)
     else:
         # l = logsumexp(y) - y[c]
-        c = torch.as_tensor(targets, dtype=torch.int64)[..., None]
+        c = torch.tensor(targets, dtype=torch.int64)[..., None]
         terms = torch.logsumexp(ys, dim=-1) - ys.gather(-1, c)[..., 0]
-    return (torch.as_tensor(weights, dtype=dtype) * terms).sum()
+    return (torch.tensor(weights, dtype=dtype) * terms).sum()
 
 
-def _numpy(grad, shape) -> np.ndarray:
+def _numpy(grad, shape, dtype) -> np.ndarray:
     """``grad`` as a NumPy array; no grad means the value did not reach the loss: zeros."""
-    return np.zeros(tuple(shape)) if grad is None else grad.numpy().copy()
+    return np.zeros(tuple(shape), dtype) if grad is None else grad.numpy().copy()
 
 
 def _parameters(module, O: int, H: int) -> dict:
@@ -189,14 +191,16 @@ def _parameters(module, O: int, H: int) -> dict:
     return found
 
 
-def _worse_bias(g_ih, g_hh, params, xs, targets, spec, h0, weights) -> np.ndarray:
-    """One of the two hidden biases' gradients: either when they are the same, otherwise
-    the one farther from rnn_ref's dL/db_h."""
-    if np.array_equal(g_ih, g_hh):
-        return g_ih
+def _worse_bias(candidates: list, params, xs, targets, spec, h0, weights) -> np.ndarray:
+    """One of the hidden biases' gradients: either when they are the same, otherwise the
+    one farthest from rnn_ref's dL/db_h."""
+    if all(np.array_equal(g, candidates[0]) for g in candidates):
+        return candidates[0]
     truth = rnn_ref.gradients(
         rnn_ref.Params(**params), xs, targets, rnn_ref.Spec(**spec), h0=h0, weights=weights
     ).params.b_h
-    return max(
-        (g_ih, g_hh), key=lambda g: np.max(np.abs(g - truth)) if g.shape == truth.shape else np.inf
-    )
+
+    def error(g: np.ndarray) -> float:
+        return float(np.max(np.abs(g - truth))) if g.shape == truth.shape else np.inf
+
+    return max(candidates, key=error)
