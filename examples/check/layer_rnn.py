@@ -40,4 +40,4 @@ def backward(dh, cache):
         dWh += h_prev.T @ da
         db += da.sum(axis=0)
         dh_next = da @ Wh.T
-    return dx, dh_next, dWx, dWh, db
+    return dx, dh_next, dWx, dWh, db  # past step 0, dh_next is dL/dh0

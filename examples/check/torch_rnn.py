@@ -43,6 +43,7 @@ class Recurrence(torch.autograd.Function):
         da = das.flatten(0, 1)
         dW_ih = da.T @ xs.flatten(0, 1)
         dW_hh = da.T @ hs[:-1].flatten(0, 1)
+        # past step 0, dh_next is dL/dh0; nonlinearity gets no gradient
         return das @ W_ih, dh_next, dW_ih, dW_hh, da.sum(0), None
 
 
