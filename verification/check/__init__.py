@@ -1,7 +1,8 @@
 """Check someone else's RNN gradients against rnn_ref (``rnn-ref check``).
 
 - ``scope``: what the user's code supports, inside which cases are drawn.
-- ``conventions``: how the user's code is called (canonical, layer, column, torch).
+- ``conventions``: how the user's code is called (canonical, layer, column, torch), with
+  the adapters of the last three in ``layer``, ``column`` and ``torch_module``.
 - ``cases``: ``check_cases(scope)``, the Hypothesis strategy of the checker's cases.
 - ``tolerance``: the truth (rnn_ref, scaled by the reduction) and the noise allowed.
 - ``harness``: loading TARGET, calling it safely, reading what it returns.

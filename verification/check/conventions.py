@@ -16,7 +16,11 @@ The checker itself speaks one language, the ``canonical`` convention::
 
 Every other convention is an adapter: ``wrap`` turns the user's functions into a function
 of the canonical signature, and ``restrict`` narrows the scope to what the convention can
-express (raising ``ValueError`` when the user asked for something it cannot).
+express (raising ``ValueError`` when the user asked for something it cannot). Each has its
+module, where its calling convention is written down: ``layer`` (a recurrent layer's
+forward and backward), ``column`` (one sequence of columns, the minimal char-RNN) and
+``torch_module`` (an ``nn.Module`` with ``nn.RNN``'s names). ``docs/checker.md`` shows
+each with an example.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import column, layer, torch_module
 from .scope import Scope
 
 #: fn(params, xs, targets, spec, h0, weights) -> dict of gradients (module docstring).
@@ -69,5 +74,34 @@ CANONICAL = Convention(
     wrap=_canonical_wrap,
 )
 
-#: Every convention by name; the others are registered below their adapters.
-CONVENTIONS: dict[str, Convention] = {CANONICAL.name: CANONICAL}
+LAYER = Convention(
+    name="layer",
+    summary="forward(x, h0, params) -> (h, cache) and backward(dh, cache): the recurrent "
+    "layer alone, row layout",
+    functions=2,
+    restrict=layer.restrict,
+    wrap=layer.wrap,
+    options=("layout",),
+)
+
+COLUMN = Convention(
+    name="column",
+    summary="fn(inputs, targets, hprev) or fn(params, inputs, targets, hprev) -> (loss, "
+    "gradients..., h_last): one sequence of column vectors, the minimal char-RNN",
+    functions=1,
+    restrict=column.restrict,
+    wrap=column.wrap,
+    options=("inputs", "names"),
+)
+
+TORCH = Convention(
+    name="torch",
+    summary="make(input_size, hidden_size, output_size, nonlinearity) -> nn.Module with "
+    "nn.RNN's parameter names and a linear head",
+    functions=1,
+    restrict=torch_module.restrict,
+    wrap=torch_module.wrap,
+)
+
+#: Every convention by name.
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (CANONICAL, LAYER, COLUMN, TORCH)}
