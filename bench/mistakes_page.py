@@ -13,12 +13,15 @@ the repository is not what this script writes.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from rnn_ref._atomic import atomic_file
+from verification import check_gradients
+from verification.check import CheckReport
 from verification.mistakes import GALLERY, Mistake
 from verification.mistakes.table import (
     NAMES,
@@ -38,10 +41,6 @@ FAMILIES = {
     "readout": "The read-out, the loss and the finished gradients",
     "tutorial": "A published update rule",
 }
-_PLACE_FOR_THE_REPORT = (
-    "<!-- checker report ({id}): the report of `rnn-ref check` on this mistake goes here "
-    "(bench/mistakes_page.py, checker_report) -->"
-)
 #: the example of the page's first code block (run by tests/test_docs.py)
 EXAMPLE = "window-k-plus-one"
 
@@ -109,12 +108,49 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text.split()[0].isalpha() else text
 
 
-def checker_report(m: Mistake) -> str | None:
-    """The report of ``rnn-ref check`` on this mistake, as Markdown, once the checker lands.
+#: The search of ``rnn-ref check`` on each mistake: enough cases to find every mistake of
+#: the gallery (each fails on more than a third of its cases), few enough for a quick page.
+CHECK_EXAMPLES = 30
+CHECK_SEED = 0
 
-    Until then the page keeps a marked place (an HTML comment) where it will go.
+
+def check_scope(m: Mistake) -> dict:
+    """The ``rnn-ref check`` flags that keep the search inside the mistake's scope.
+
+    A mistake that shows under several truncation modes or weight kinds is checked under the
+    first one it lists (a check takes one ``--bptt`` and one ``--weights``).
     """
-    return None
+    scope: dict = {}
+    if "activation" in m.applies:
+        scope["activation"] = m.applies["activation"]
+    if "loss" in m.applies:
+        scope["loss"] = m.applies["loss"]
+    if "mode" in m.applies:
+        scope["bptt"] = m.applies["mode"][0]
+    if "weights" in m.applies:
+        scope["weights"] = m.applies["weights"][0]
+    return scope
+
+
+def check(m: Mistake) -> CheckReport:
+    """``rnn-ref check`` of the mistake's function inside its scope: it must fail (exit 1)."""
+    report = check_gradients(
+        m.function, examples=CHECK_EXAMPLES, seed=CHECK_SEED, timeout=None, **check_scope(m)
+    )
+    if report.exit_code != 1:
+        raise AssertionError(f"rnn-ref check exits {report.exit_code} on {m.id}, not 1")
+    return report
+
+
+def checker_report(report: CheckReport) -> str:
+    """The text of a report as the page shows it: the wall time left out, so that the page
+    is the same on every run."""
+    text = re.sub(r", [0-9.]+ s$", "", report.text(), count=1, flags=re.MULTILINE)
+    return f"`rnn-ref check` on it:\n\n```text\n{text.rstrip()}\n```\n"
+
+
+def _first_mistake(report: CheckReport) -> str | None:
+    return report.mistakes[0]["id"] if report.mistakes else None
 
 
 def _error(value) -> str:
@@ -146,10 +182,11 @@ def render() -> str:
         truth = case.truth()
         errors = relative_errors(case.run(m.function), truth)
         _, findings = named(m, case)
-        results.append((m, errors, findings))
+        results.append((m, errors, findings, check(m)))
 
     T, B, D, H, O = SIZES.values()
-    named_as_itself = sum(1 for m, _, f in results if f and f[0].id == m.id)
+    named_as_itself = sum(1 for m, _, f, _ in results if f and f[0].id == m.id)
+    checked_as_itself = sum(1 for m, *_, r in results if _first_mistake(r) == m.id)
     parts.append(
         f"""## The fixed cases
 
@@ -164,29 +201,34 @@ chunk(k) has k = {K["chunk"]}. The cases are built by `verification.mistakes.tab
 
 What `identify` names each mistake on its fixed case, given the gradients that disagree
 with the truth (`max|theirs - truth| > 1e-9 max|truth|`). **{named_as_itself} of {len(GALLERY)}
-mistakes are named as themselves.**
+mistakes are named as themselves.** The last column is the first mistake that `rnn-ref check`
+names on the smallest case its own search finds ({CHECK_EXAMPLES} cases, seed {CHECK_SEED},
+inside the mistake's scope): every mistake fails the check (exit 1), and
+**{checked_as_itself} of {len(GALLERY)}** are named as themselves there; on a case that small,
+another mistake of the gallery may give the very same numbers, and the line names both.
 
-| mistake | named as | the gradients it explains |
-| --- | --- | --- |
+| mistake | named as | the gradients it explains | `rnn-ref check` names |
+| --- | --- | --- | --- |
 """
     )
-    for m, _, findings in results:
+    for m, _, findings, report in results:
         first = findings[0] if findings else None
         seen = first.id if first else "(nothing)"
         mark = "yes" if seen == m.id else "**no**"
         explained = ", ".join(f"`{n}`" for n in first.gradients) if first else ""
-        parts[-1] += f"| `{m.id}` | `{seen}` ({mark}) | {explained} |\n"
+        checked = _first_mistake(report) or "(nothing)"
+        parts[-1] += f"| `{m.id}` | `{seen}` ({mark}) | {explained} | `{checked}` |\n"
 
     parts.append(
         "## The error of each mistake\n\n"
         "The relative error max|theirs - truth| / max|truth| of each gradient on the fixed "
         'case; "<1e-12" is a gradient the mistake leaves exact, "shape" one it returns in '
-        "another shape.\n\n" + "\n".join(_errors_table([(m, e) for m, e, _ in results])) + "\n"
+        "another shape.\n\n" + "\n".join(_errors_table([(m, e) for m, e, *_ in results])) + "\n"
     )
 
     for family, heading in FAMILIES.items():
         parts.append(f"## {heading}\n")
-        for m, _, findings in results:
+        for m, _, findings, report in results:
             if _family(m) != family:
                 continue
             said = "\n".join(f"mistake: {f.id}: {f.line}" for f in findings)
@@ -205,7 +247,7 @@ Shows on: {_scope(m)}. Its fixed case: {_case_line(m)}. `identify` says:
 {said}
 ```
 
-{checker_report(m) or _PLACE_FOR_THE_REPORT.format(id=m.id)}
+{checker_report(report)}
 """
             )
     return "\n".join(parts)
