@@ -662,7 +662,9 @@ failure says which values fail. Each gradient agrees when it is within the round
 of a correct implementation, derived from the case (docs/checker.md, "Tolerance").
 
 On a failure the smallest failing case is explained, confirmed by the JAX twin's autodiff
-(when JAX is installed) and saved to --save-case.
+(when JAX is installed) and saved to --save-case. The twin's compiled programs persist in
+the user's cache directory (docs/verification.md); --no-jax-cache or RNN_REF_JAX_CACHE=0
+compiles them afresh.
 
 exit status: 0 all agree; 1 the code ran and something is wrong (a gradient disagrees,
 NaN or inf, a wrong shape or dtype, a mutated argument, different answers to the same
@@ -775,13 +777,29 @@ def _add_check(subparsers: argparse._SubParsersAction) -> None:
         "nowhere (default: %(default)s)",
     )
     search.add_argument("--json", action="store_true", help="print the report as JSON")
+    search.add_argument(
+        "--no-jax-cache",
+        action="store_true",
+        help="confirm a failure with JAX programs compiled afresh, without the persistent cache",
+    )
     parser.set_defaults(run=_run_check)
+
+
+def _no_jax_cache() -> None:
+    """Turn the twin's persistent compilation cache off, if JAX is there to have one."""
+    try:
+        from verification import runtime
+    except ModuleNotFoundError:  # no JAX: no confirmation, and no cache to turn off
+        return
+    runtime.configure_cache(False)
 
 
 def _run_check(args: argparse.Namespace) -> int:
     # Imported here: the checker needs Hypothesis, which rnn-ref's other commands do not.
     from verification import check
 
+    if args.no_jax_cache:
+        _no_jax_cache()
     given = {name: getattr(args, name) for name in _CHECK_OPTIONS}
     options = {name: value for name, value in given.items() if value is not None}
     try:

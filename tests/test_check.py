@@ -354,3 +354,18 @@ def test_importing_the_checker_imports_neither_jax_nor_hypothesis() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_no_jax_cache_turns_the_twins_persistent_cache_off(monkeypatch, tmp_path) -> None:
+    """--no-jax-cache: a confirmed failure compiles afresh, as verify's flag does."""
+    from verification import runtime
+
+    chosen = []
+    monkeypatch.setattr(runtime, "configure_cache", chosen.append)
+    monkeypatch.chdir(tmp_path)
+    args = ["check", f"{EXAMPLE}:gradients", "--examples", "3", "--no-jax-cache"]
+    assert main(args) == 0
+    assert chosen == [False]
+    chosen.clear()
+    assert main(args[:-1]) == 0
+    assert chosen == []
