@@ -3,7 +3,7 @@
     >>> import rnn_ref
     >>> params = rnn_ref.init_params(2, 3, 2, seed=0)
 
-The public API is spec section 4: ``Params``, ``Spec``, ``init_params``, ``forward``,
+The public API is docs/contract.md §4: ``Params``, ``Spec``, ``init_params``, ``forward``,
 ``loss``, ``gradients``, ``Gradients``, ``Trajectory``; and the one-step teaching layer
 ``step_forward`` / ``step_backward``; and the optimisers and clipping of ``rnn_ref.optim``
 (``SGD``, ``Adam``, ``clip_elementwise``, ``clip_global_norm``, ...), which the training tasks

@@ -1,7 +1,7 @@
 """Argument checks shared by every public function.
 
 Every message has the form ``"<argument>: expected <what>, got <what came>"`` so that a
-user sees which argument is wrong without reading a NumPy traceback (spec sections 4, 5).
+user sees which argument is wrong without reading a NumPy traceback (docs/contract.md §4, §5).
 Nothing here writes into an argument, and every array a check returns is a fresh copy,
 never the caller's own array: a result or a cache that kept a reference to an argument
 would change if the caller later edited that argument in place.

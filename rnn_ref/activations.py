@@ -7,7 +7,7 @@ $$\\tanh'(a) = 1 - h^2, \\qquad \\sigma'(a) = h (1 - h), \\qquad
 \\mathrm{relu}'(a) = [h > 0].$$
 
 For relu, ``h > 0`` is the same as ``a > 0``, which makes ``phi'(0) = 0`` at the kink, as
-PyTorch and JAX define it (spec section 1).
+PyTorch and JAX define it (docs/contract.md §1).
 """
 
 from __future__ import annotations

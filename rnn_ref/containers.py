@@ -3,7 +3,7 @@
 They hold values and check nothing about arrays: arrays are validated when a function
 is called, so that an error names the argument of that call (``params.W_hh``, ``xs``).
 ``Spec`` is the exception: it holds only names and an integer, and checks them when it
-is built (spec section 5).
+is built (docs/contract.md §5).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Params:
 
 @dataclass(frozen=True)
 class Spec:
-    """What to compute: activation, loss and truncation (spec sections 2 and 3).
+    """What to compute: activation, loss and truncation (docs/contract.md §2, §3).
 
     Attributes:
         activation: ``"tanh"``, ``"sigmoid"`` or ``"relu"``.

@@ -1,4 +1,4 @@
-"""Parameter initialisation (spec section 5), reproducible bit for bit.
+"""Parameter initialisation (docs/contract.md §5), reproducible bit for bit.
 
 One ``np.random.default_rng(seed)`` draws W_xh, W_hh, W_hy in that order, each with
 ``rng.uniform(low, high, size=shape)``; biases start at zero.

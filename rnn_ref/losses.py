@@ -7,7 +7,7 @@ $$L = \\sum_{t=1}^{T} \\sum_{b=1}^{B} w_{t,b}\\, l(y_{t,b}, z_{t,b})$$
   $\\partial l / \\partial y = \\operatorname{softmax}(y) - e_c$.
 
 Positions with weight 0 are padding: their targets are never read, so a padded batch may
-hold NaN or -1 there (spec section 5). Both functions replace those targets by a harmless
+hold NaN or -1 there (docs/contract.md §5). Both functions replace those targets by a harmless
 value before any arithmetic, rather than relying on ``0 * NaN``, which is NaN.
 """
 

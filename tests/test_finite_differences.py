@@ -1,8 +1,8 @@
-"""rnn_ref.gradients against central finite differences of the spec's surrogate losses.
+"""rnn_ref.gradients against central finite differences of the contract's surrogate losses.
 
 The oracle is ``verification.surrogate``: the surrogate of each truncation mode written out
 with explicit loops, its held states anchored at the point of differentiation, so that its
-finite differences are the truncated gradient the spec defines (see that module's docstring).
+finite differences are the truncated gradient the contract defines (see that module's docstring).
 
 The grid is deterministic: every activation x loss x truncation (full, window(k), chunk(k)
 for k in {1, 2, T-1, T, T+2}) on four small cases that cover T = 1, B = 1, non-uniform

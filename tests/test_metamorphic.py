@@ -1,7 +1,7 @@
 """Metamorphic properties of rnn_ref: relations between calls that need no oracle.
 
 rnn_ref alone, no JAX, so these run many examples. Each property is a consequence of the
-contract (SPEC.md sections 2, 3):
+contract (docs/contract.md §2, §3):
 
 - the loss and every gradient are linear in the loss weights;
 - permuting the batch permutes dL/dxs and dL/dh0 and leaves the rest unchanged;
@@ -148,7 +148,7 @@ def test_batch_is_the_sum_of_its_sequences(case: Case, tally) -> None:
 @settings(max_examples=EXAMPLES)
 @given(case=cases(modes=("full",)), data=st.data())
 def test_long_truncation_is_full(case: Case, data, tally) -> None:
-    """window(k) == chunk(k) == full for every k >= T (spec section 3)."""
+    """window(k) == chunk(k) == full for every k >= T (docs/contract.md §3)."""
     T = case.sizes[0]
     k = data.draw(st.integers(T, 3 * T + 2), label="k")
     full = gradients(case)
@@ -191,7 +191,7 @@ def test_chunk_is_the_sum_of_independent_chunks(case: Case, tally) -> None:
 @settings(max_examples=EXAMPLES)
 @given(case=cases(), k=st.integers(1, 20), mode=st.sampled_from(MODES))
 def test_truncation_keeps_forward_values_and_loss(case: Case, k: int, mode: str, tally) -> None:
-    """The loss of every mode is rnn_ref.loss (the same number, spec section 5), and the
+    """The loss of every mode is rnn_ref.loss (the same number, docs/contract.md §5), and the
     read-out gradients dL/dW_hy, dL/db_y, which depend on the forward values only, are
     those of full BPTT."""
     tally.record("test_truncation_keeps_forward_values_and_loss", case)

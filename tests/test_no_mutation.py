@@ -1,4 +1,4 @@
-"""No argument is ever mutated, and no result shares memory with an argument (spec section 4).
+"""No argument is ever mutated, and no result shares memory with an argument (docs/contract.md §4).
 
 Each test keeps deep copies of every argument, calls, and checks that every argument --
 each ``Params`` field, xs, targets, h0, weights, dh_t and the contents of a ``StepCache``

@@ -2,8 +2,8 @@
 
 - Looping ``step_forward`` / ``step_backward`` over time by hand (full BPTT, the read-out
   gradient added by hand) reproduces ``rnn_ref.forward`` and ``rnn_ref.gradients``.
-- relu'(0) = 0 (spec section 1); sigmoid at +-1000 is exactly 1 / 0 without a warning.
-- init_params follows spec section 5: shapes, zero biases, the xavier bound, and the draw
+- relu'(0) = 0 (docs/contract.md §1); sigmoid at +-1000 is exactly 1 / 0 without a warning.
+- init_params follows docs/contract.md §5: shapes, zero biases, the xavier bound, and the draw
   order W_xh, W_hh, W_hy from one ``np.random.default_rng(seed)``.
 """
 
@@ -171,8 +171,8 @@ def test_init_params_xavier_bound():
 @pytest.mark.parametrize("scheme", ["xavier", "uniform01"])
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_init_params_draw_order(scheme, seed):
-    """Spec section 5: one default_rng(seed) draws W_xh, W_hh, W_hy in that order with
-    rng.uniform(low, high, size); written here directly from the spec's words."""
+    """docs/contract.md §5: one default_rng(seed) draws W_xh, W_hh, W_hy in that order with
+    rng.uniform(low, high, size); written here directly from the contract's words."""
     D, H, O = 3, 4, 2
     rng = np.random.default_rng(seed)
     expected = {}

@@ -1,4 +1,4 @@
-"""Truncation semantics (spec section 3) on cases small enough to check by hand.
+"""Truncation semantics (docs/contract.md §3) on cases small enough to check by hand.
 
 - window(1): every loss term sees one transition, so the gradient is the read-out's
   dL/dh_t pushed through phi' once, with no path through W_hh beyond one step.

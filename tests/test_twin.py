@@ -274,7 +274,7 @@ def test_random_directions_are_unit_and_reproducible():
 
 
 def test_the_twin_imports_no_math_from_rnn_ref():
-    """Spec section 4: the twin shares only the containers with rnn_ref."""
+    """docs/contract.md §4: the twin shares only the containers with rnn_ref."""
     tree = ast.parse(Path(twin.__file__).read_text())
     modules = [
         alias.name

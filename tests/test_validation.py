@@ -1,6 +1,6 @@
 """Every malformed call raises ValueError or TypeError, and the message says what is wrong.
 
-Spec sections 4 and 5: a message names the argument (a container's field as
+docs/contract.md §4, §5: a message names the argument (a container's field as
 ``params.W_hh``, ``spec.truncation``), what was expected and what came. Each case below
 checks the exact exception type and those three parts of the message, and every message
 must have the shape ``"<name>: expected <what>, got <what came>"`` -- never a NumPy

@@ -2,7 +2,7 @@
 
 - ``verification.twin``: the same model, loss and truncations in JAX, differentiated by
   ``jax.grad`` (it imports only the containers from ``rnn_ref``).
-- ``verification.surrogate``: the spec's surrogate losses in plain NumPy loops, for finite
+- ``verification.surrogate``: the contract's surrogate losses in plain NumPy loops, for finite
   differences of the truncated modes.
 - ``verification.oracles``: reverse mode, forward mode (``jax.jvp``) and finite differences
   along random directions.

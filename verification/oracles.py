@@ -141,7 +141,7 @@ def reverse(
     h0: np.ndarray | None = None,
     weights: np.ndarray | None = None,
 ) -> Gradients:
-    """The twin's ``jax.grad`` of the spec's surrogate: ``verification.twin.gradients``."""
+    """The twin's ``jax.grad`` of the contract's surrogate: ``verification.twin.gradients``."""
     return twin.gradients(params, xs, targets, spec, h0=h0, weights=weights)
 
 

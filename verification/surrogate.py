@@ -1,6 +1,6 @@
-"""The surrogate losses of spec section 3, written out literally: the finite-difference oracle.
+"""The surrogate losses of docs/contract.md §3, written out literally: the finite-difference oracle.
 
-Every truncation mode of ``rnn_ref.gradients`` is defined (spec section 3) as the exact
+Every truncation mode of ``rnn_ref.gradients`` is defined (docs/contract.md §3) as the exact
 gradient of a *surrogate* loss in which some hidden states are held constant
 ("stop-gradient"). A held state is a number computed once, at the point where the
 gradient is taken; it does not move when the parameters move. This module evaluates
@@ -15,11 +15,11 @@ and because the held states do not depend on theta,
 
     d/dtheta S(theta; anchor = theta0) at theta = theta0
 
-is exactly the truncated gradient that the spec defines, for every mode. Its central
+is exactly the truncated gradient that the contract defines, for every mode. Its central
 finite differences are therefore an oracle for ``rnn_ref.gradients`` that knows nothing
 about deltas, carried terms or how the backward loops are organised:
 
-- full: the loss L of spec section 2, one unroll from the live h0.
+- full: the loss L of docs/contract.md §2, one unroll from the live h0.
 - window(k): the loss term at step t unrolls transitions t-k+1..t from the held
   h_{t-k} when t-k >= 1, and from the live h0 when t-k <= 0 (then it has only t
   transitions).
@@ -42,7 +42,7 @@ import numpy as np
 from rnn_ref.containers import Params, Spec
 
 # ---------------------------------------------------------------------------------------
-# The model, spec section 1, written again.
+# The model, docs/contract.md §1, written again.
 
 
 def _tanh(a: np.ndarray) -> np.ndarray:
@@ -95,7 +95,7 @@ def forward_states(
 
 
 # ---------------------------------------------------------------------------------------
-# The loss, spec section 2, one sequence at a time.
+# The loss, docs/contract.md §2, one sequence at a time.
 
 
 def _logsumexp(y: np.ndarray) -> float:
@@ -121,7 +121,7 @@ def _step_loss(
 
 
 # ---------------------------------------------------------------------------------------
-# The surrogates, spec section 3.
+# The surrogates, docs/contract.md §3.
 
 
 def surrogate_loss(

@@ -1,14 +1,14 @@
 """The JAX twin of ``rnn_ref``: the same model, loss and truncations, by ``jax.grad``.
 
-The twin is written from SPEC.md alone. It imports the containers ``Params``, ``Spec`` and
+The twin is written from docs/contract.md alone. It imports the containers ``Params``, ``Spec`` and
 ``Gradients`` from ``rnn_ref`` and none of its math. Its first part, ``surrogate``, is the
 whole model and fits on one screen:
 
-    a_t = W_xh x_t + W_hh h_{t-1} + b_h,   h_t = phi(a_t),   y_t = W_hy h_t + b_y      (spec 1)
-    L = sum_{t,b} w[t-1, b] l(y_{t,b}, z_{t,b})                                     (spec 2)
+    a_t = W_xh x_t + W_hh h_{t-1} + b_h,   h_t = phi(a_t),   y_t = W_hy h_t + b_y      (contract §1)
+    L = sum_{t,b} w[t-1, b] l(y_{t,b}, z_{t,b})                                     (contract §2)
 
-and the truncated modes are the spec's surrogates (spec 3), with ``jax.lax.stop_gradient``
-on exactly the states the spec holds constant:
+and the truncated modes are the contract's surrogates (contract §3), with ``jax.lax.stop_gradient``
+on exactly the states the contract holds constant:
 
 - full: one ``lax.scan`` from the live h0, nothing held.
 - chunk(k): the same scan, but the state that enters transition t+1 is
@@ -92,7 +92,7 @@ from .runtime import configure_cache as configure_cache  # the CLI's --no-jax-ca
 from .runtime import in_jax_scope
 
 # ---------------------------------------------------------------------------------------
-# The model, the loss and the surrogates: a transcription of SPEC.md sections 1-3.
+# The model, the loss and the surrogates: a transcription of docs/contract.md §1-§3.
 
 
 class P(NamedTuple):
@@ -106,7 +106,7 @@ class P(NamedTuple):
 
 
 def _phi(a: jax.Array, activation: str) -> jax.Array:
-    """h = phi(a): tanh, sigmoid or relu. relu by ``where`` so that phi'(0) = 0 (spec 1)."""
+    """h = phi(a): tanh, sigmoid or relu. relu by ``where`` so that phi'(0) = 0 (contract §1)."""
     if activation == "tanh":
         return jnp.tanh(a)
     if activation == "sigmoid":
@@ -190,7 +190,7 @@ def surrogate(
     loss: str,
     depths: int,
 ) -> jax.Array:
-    """The surrogate loss of spec 3; its ``jax.grad`` is the (truncated) gradient.
+    """The surrogate loss of contract §3; its ``jax.grad`` is the (truncated) gradient.
 
     Shapes: xs (T, B, D), h0 (B, H), targets (T, B, O) floats or (T, B) class ids,
     weights (T, B), held (T,) bool, k an integer scalar.
@@ -216,7 +216,7 @@ def true_loss(
     activation: str,
     loss: str,
 ) -> jax.Array:
-    """L of spec 2: the weighted loss of the live states, nothing held."""
+    """L of contract §2: the weighted loss of the live states, nothing held."""
     hs = _scan_states(p, xs, h0, jnp.zeros(xs.shape[0], bool), activation)
     return _weighted_loss(p, hs, targets, weights, loss)
 
@@ -372,7 +372,7 @@ def loss_of(problem: Problem) -> float:
 
 @in_jax_scope
 def gradients_of(problem: Problem) -> Gradients:
-    """The loss and the gradient of the spec's surrogate for a prepared problem."""
+    """The loss and the gradient of the contract's surrogate for a prepared problem."""
     # device_get first: slicing a JAX array to the real sizes would compile a new program
     # for every real shape, which is what the shape buckets are there to avoid.
     grads = jax.device_get(_grad_program(*problem.args(), **problem.static))
@@ -390,7 +390,7 @@ def loss(
     h0: np.ndarray | None = None,
     weights: np.ndarray | None = None,
 ) -> float:
-    """L = sum_{t,b} w[t-1, b] l(y_{t,b}, z_{t,b}) (spec 2); the signature of ``rnn_ref.loss``.
+    """L = sum_{t,b} w[t-1, b] l(y_{t,b}, z_{t,b}) (contract §2); the signature of ``rnn_ref.loss``.
 
     Args:
         params: (H, D), (H, H), (H,), (O, H), (O,) arrays. xs: (T, B, D). targets: (T, B, O)
@@ -411,7 +411,7 @@ def gradients(
     h0: np.ndarray | None = None,
     weights: np.ndarray | None = None,
 ) -> Gradients:
-    """L and ``jax.grad`` of the spec's surrogate; the signature of ``rnn_ref.gradients``.
+    """L and ``jax.grad`` of the contract's surrogate; the signature of ``rnn_ref.gradients``.
 
     Returns:
         ``Gradients(loss, params, xs, h0)`` with NumPy float64 arrays: L (a Python float,
