@@ -7,7 +7,8 @@ Every curve is computed here from ``rnn_ref`` and written twice: as a PNG (matpl
 Agg canvas, no window, no pyplot state) and, with the numbers it plots, as
 ``docs/img/teaching_figures.json``. ``--check`` recomputes the numbers and compares them
 with that file, so a figure that no longer matches the code is caught by
-``tests/test_teaching.py``. It takes about a second.
+``tests/test_teaching.py``. Computing the numbers takes well under a second; drawing
+them, two.
 
 - ``gradient_flow``: ||dL/dh_t|| against the lag T - t, one loss term at T, for tanh and
   sigmoid and W_hh of spectral radius 0.5, 1, 1.5 and 4.5 (docs/gradient-flow.md).
