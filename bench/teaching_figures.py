@@ -186,14 +186,16 @@ def draw_step_size(data: dict, path: Path) -> None:
             f"min {errors[best]:.0e} at {steps[best]:.0e}",
             (steps[best], errors[best]),
             textcoords="offset points",
-            xytext=(0, -14),
-            ha="center",
+            xytext=(-8, -4),
+            ha="right",
+            va="top",
             fontsize=8,
             color=line.get_color(),
         )
-    ax.set_xlabel("step eps of (L(w + eps) - L(w - eps)) / (2 eps)")
-    ax.set_ylabel("relative error against BPTT")
-    ax.set_title("Central difference of dL/dW_hh[0, 1]: rounding left, truncation right")
+    ax.set_xlabel("step eps of (L(w + eps v) - L(w - eps v)) / (2 eps)")
+    ax.set_ylabel(f"error / ||grad L||, worst of {FD_DIRECTIONS} v")
+    ax.set_title("Central differences against BPTT: rounding left, truncation right")
+    ax.set_ylim(1e-13, 1)  # room for the label under the float64 minimum
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()
     _save(fig, path)
