@@ -66,3 +66,24 @@ def test_the_step_size_curve_is_a_u_with_its_minimum_where_the_page_says():
         assert best_step / 10 <= steps[i] <= best_step * 10, dtype
         assert errors[i] < best_error, dtype
         assert errors[0] > 1e3 * errors[i] and errors[-1] > 1e3 * errors[i], dtype
+
+
+LEARNING = {  # page -> the figures it shows
+    "gradient-flow.md": ["teaching_gradient_flow.png"],
+    "clipping.md": [],
+    "gradient-check-failures.md": ["teaching_step_size.png"],
+    "not-learning.md": [],
+    "names.md": [],
+}
+
+
+def test_every_learning_page_is_in_the_nav_and_shows_its_figures():
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    learning = nav[nav.index("  - Learning:") :]
+    for page, figures in LEARNING.items():
+        assert f": {page}" in learning, f"{page} is not in the Learning group of mkdocs.yml"
+        text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+        for figure in figures:
+            assert f"](img/{figure})" in text, f"docs/{page} does not show {figure}"
+    shown = {figure for figures in LEARNING.values() for figure in figures}
+    assert shown == {f"teaching_{name}.png" for name in SCRIPT.FIGURES}
