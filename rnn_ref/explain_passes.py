@@ -95,10 +95,10 @@ def forward_pass(out, case: Case) -> list[Step]:
         out.rows(f"(2) $h_{t} = {spec.activation}(a_{t})$", h)
         out.rows(f"(3) $y_{t} = W_hy h_{t} + b_y$", y)
         if spec.loss == "mse":
-            out.rows(f"(4) $w_{t} * 1/2 |y_{t} - z_{t}|^2$", terms)
+            out.rows(f"(4) $w_{t} (1/2 |y_{t} - z_{t}|^2)$", terms)
         else:
             out.rows(f"    $softmax(y_{t})$", probabilities)
-            out.rows(f"(4) $w_{t} * (logsumexp(y_{t}) - y_{t}[c_{t}])$", terms)
+            out.rows(f"(4) $w_{t} (logsumexp(y_{t}) - y_{t}[c_{t}])$", terms)
     return steps
 
 

@@ -22,6 +22,7 @@ A label that starts with an equation number, ``(9)`` or ``(W2)``, keeps it in fr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -35,6 +36,20 @@ GRID_TITLE = "loss term t (row) reaches h0 / transition s (column): x"
 def plain(text: str) -> str:
     """``text`` without the dollars that mark its maths."""
     return text.replace("$", "")
+
+
+def segments(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut at its dollars: (is maths, piece), prose and maths in turn."""
+    return [(i % 2 == 1, piece) for i, piece in enumerate(text.split("$")) if piece]
+
+
+_EQUATION = re.compile(r"\s*(\((?:\d+|[WC]\d)\))?\s*(.*)", re.DOTALL)
+
+
+def split_label(label: str) -> tuple[str, str]:
+    """``"(W2) $delta...$"`` -> ``("(W2)", "$delta...$")``; no number: ``("", label)``."""
+    match = _EQUATION.fullmatch(label)
+    return match.group(1) or "", match.group(2)
 
 
 def format_array(a: np.ndarray, precision: int, indent: int = 0) -> str:

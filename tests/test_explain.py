@@ -16,10 +16,10 @@ import re
 
 import numpy as np
 import pytest
+from _explain import key, read_text
 
 import rnn_ref
 from rnn_ref.explain import ExplainConfig, build_case, explain
-from tests._explain import key, read_text
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 LOSSES = ("mse", "softmax_ce")
