@@ -200,8 +200,6 @@ def _show_window_deltas(
         mine = dphi * part
         out.rows(f"(W2) $delta^({tau})_{t} = phi'(a_{t}) * W_hh^T delta^({tau})_{t + 1}$", mine)
         delta = delta + mine
-    if t < T and not pending:
-        out.note(f"(loss term {t + 1} stops at transition {t + 1}: nothing is carried)", aside=True)
     if t + k <= T:
         out.note(
             f"(loss term {t + k} stops at transition {t + 1}: it holds h_{t} constant)", aside=True
