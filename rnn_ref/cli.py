@@ -167,10 +167,10 @@ def _truncation_of(args: argparse.Namespace, mode: str) -> tuple[int | None, str
 
 
 _EXPLAIN_EPILOG = f"""\
-The case is drawn from the seed alone: one np.random.default_rng(SEED) draws W_xh, W_hh,
-W_hy (as rnn_ref.init_params does; the biases are zero), then xs ~ U(-1, 1) of shape
-(T, B, D), then the targets (mse: z ~ U(-1, 1) of shape (T, B, O); softmax_ce: class ids
-rng.integers(0, O, size=(T, B))), then h0 ~ U(-1, 1) of shape (B, H) with --h0 random.
+Without --case the case is drawn from the seed: one np.random.default_rng(SEED) draws
+W_xh, W_hh, W_hy (as rnn_ref.init_params does; the biases are zero), then xs ~ U(-1, 1) of
+shape (T, B, D), then the targets (mse: z ~ U(-1, 1) of shape (T, B, O); softmax_ce: class
+ids rng.integers(0, O, size=(T, B))), then h0 ~ U(-1, 1) of shape (B, H) with --h0 random.
 
 Every number is computed step by step with rnn_ref.step_forward / rnn_ref.step_backward
 (one loss term at a time under window truncation); the last line compares the sums with
@@ -322,7 +322,10 @@ def _add_explain(subparsers: argparse._SubParsersAction) -> None:
         help="list every step up to T = N; past it, the per-step summary table only",
     )
     listing.add_argument(
-        "--full", action="store_true", help="list every step, whatever T (no summary limit)"
+        "--full",
+        action="store_true",
+        default=None,  # not shown as "(default: False)"
+        help="list every step, whatever T (no summary limit)",
     )
     parser.set_defaults(run=_run_explain)
 

@@ -43,7 +43,7 @@ from .explain_case import (
     truncation_name,
 )
 from .explain_passes import Step, Totals, backward_pass, forward_pass
-from .explain_text import NOT_REACHED, REACHED, Silent, TextRenderer
+from .explain_text import NOT_REACHED, REACHED, Renderer, Silent, TextRenderer
 
 __all__ = [
     "FORMATS",
@@ -70,7 +70,7 @@ GRID_MAX_T = 40
 _SUMMARY_HEADERS = ("t", "w_t l_t", "||h_t||", "||dL/dh_t||", "||delta_t||", "||dL/dx_t||")
 
 
-def _header(out, config: ExplainConfig, case: Case, listed: bool) -> None:
+def _header(out: Renderer, config: ExplainConfig, case: Case, listed: bool) -> None:
     T, B, D = case.xs.shape
     H, O = case.params.hidden_size, case.params.output_size
     spec = case.spec
@@ -109,7 +109,7 @@ def _header(out, config: ExplainConfig, case: Case, listed: bool) -> None:
     out.array("$b_y$ (O,)", p.b_y)
 
 
-def _data(out, case: Case) -> None:
+def _data(out: Renderer, case: Case) -> None:
     T = case.xs.shape[0]
     out.heading("Data")
     for t in range(1, T + 1):
@@ -124,7 +124,7 @@ def _data(out, case: Case) -> None:
         out.rows(f"$w_{t}$ (loss weight)", case.weights[t - 1])
 
 
-def _reach_section(out, case: Case) -> None:
+def _reach_section(out: Renderer, case: Case) -> None:
     T = case.xs.shape[0]
     spec = case.spec
     k = spec.truncation
@@ -157,7 +157,7 @@ def _reach_section(out, case: Case) -> None:
         out.grid(["h0", *map(str, range(1, T + 1))], grid)
 
 
-def _summary(out, steps: list[Step], totals: Totals) -> None:
+def _summary(out: Renderer, steps: list[Step], totals: Totals) -> None:
     """One row per step: its loss term, ||h_t||, ||dL/dh_t||, ||delta_t||, ||dL/dx_t||."""
     out.heading("Per-step summary (Frobenius norms over the batch)")
     rows = [
@@ -167,9 +167,10 @@ def _summary(out, steps: list[Step], totals: Totals) -> None:
     out.table(_SUMMARY_HEADERS, rows)
 
 
-def _check(out, case: Case, total_loss: float, totals: Totals) -> None:
+def _check(out: Renderer, case: Case, total_loss: float, totals: Totals, listed: bool) -> None:
     ref = gradients(case.params, case.xs, case.targets, case.spec, h0=case.h0, weights=case.weights)
-    out.heading("Totals (the sums of the contributions above)")
+    where = "above" if listed else "of every step"
+    out.heading(f"Totals (the sums of the contributions {where})")
     out.value("(4) $L$ = sum of the loss terms", total_loss)
     out.array("$dL/dW_xh$", totals.W_xh)
     out.array("$dL/dW_hh$", totals.W_hh)
@@ -197,9 +198,8 @@ def _check(out, case: Case, total_loss: float, totals: Totals) -> None:
 _DEFAULT = ExplainConfig()
 
 
-def _renderer(format: str, precision: int, batch: int, write: Callable[[str], object]):
-    if format == "text":
-        return TextRenderer(precision, batch, write)
+def _renderer(format: str, precision: int, batch: int, write: Callable[[str], object]) -> Renderer:
+    """The renderer of ``format``; Markdown and HTML are imported only when asked for."""
     if format == "markdown":
         from .explain_markdown import MarkdownRenderer
 
@@ -208,7 +208,7 @@ def _renderer(format: str, precision: int, batch: int, write: Callable[[str], ob
         from .explain_html import HtmlRenderer
 
         return HtmlRenderer(precision, batch, write)
-    raise ValueError(f"format: expected one of {', '.join(map(repr, FORMATS))}, got {format!r}")
+    return TextRenderer(precision, batch, write)
 
 
 def explain(config: ExplainConfig = _DEFAULT, format: str = "text") -> str:
@@ -231,20 +231,23 @@ def write_explain(
 
     The configuration is checked before the first piece: an error leaves nothing written.
     """
-    if format not in FORMATS:
+    if not isinstance(config, ExplainConfig):
+        raise TypeError(f"config: expected an ExplainConfig, got {type(config).__name__}")
+    if not isinstance(format, str) or format not in FORMATS:
         raise ValueError(f"format: expected one of {', '.join(map(repr, FORMATS))}, got {format!r}")
     case = build_case(config)
     T, B, _ = case.xs.shape
     listed = config.summary_after is None or T <= config.summary_after
     out = _renderer(format, config.precision, B, write)
-    shown = out if listed else Silent()  # the per-step listing
+    # The step-by-step listing goes to ``shown``, which past summary_after writes nothing.
+    shown = out if listed else Silent()
     _header(out, config, case, listed)
-    shown_data = _data if listed else (lambda out, case: None)
-    shown_data(out, case)
+    if listed:
+        _data(out, case)
     _reach_section(out, case)
     steps = forward_pass(shown, case)
     totals = backward_pass(shown, case, steps)
     _summary(out, steps, totals)
     total_loss = sum(float(np.sum(s.terms)) for s in steps)
-    _check(out, case, total_loss, totals)
+    _check(out, case, total_loss, totals, listed)
     out.end()

@@ -16,6 +16,7 @@ import numpy as np
 from .activations import phi_prime
 from .containers import Spec
 from .explain_case import Case, last_reacher, reach, span
+from .explain_text import Renderer
 from .step import StepCache, step_backward, step_forward
 
 # How phi'(a_t) is computed from h_t = phi(a_t) (rnn_ref.activations).
@@ -71,7 +72,7 @@ def _loss_and_dy(
     return terms, w[:, None] * (p - onehot), p
 
 
-def forward_pass(out, case: Case) -> list[Step]:
+def forward_pass(out: Renderer, case: Case) -> list[Step]:
     p, spec = case.params, case.spec
     T = case.xs.shape[0]
     out.heading("Forward pass")
@@ -102,7 +103,7 @@ def forward_pass(out, case: Case) -> list[Step]:
     return steps
 
 
-def backward_pass(out, case: Case, steps: list[Step]) -> Totals:
+def backward_pass(out: Renderer, case: Case, steps: list[Step]) -> Totals:
     """Steps t = T..1: equations (5)-(13), then (14); returns the summed contributions."""
     p, spec = case.params, case.spec
     T, B, _ = case.xs.shape
@@ -162,7 +163,7 @@ def backward_pass(out, case: Case, steps: list[Step]) -> Totals:
 
 
 def _show_carry(
-    out, T: int, t: int, from_out: np.ndarray, carried: np.ndarray, enters: bool
+    out: Renderer, T: int, t: int, from_out: np.ndarray, carried: np.ndarray, enters: bool
 ) -> None:
     """Full and chunk(k): dL/dh_t from the read-out and the term carried from step t+1."""
     out.rows(f"(8) from the read-out: $W_hy^T dL/dy_{t}$", from_out)
@@ -180,7 +181,7 @@ def _show_carry(
 
 
 def _show_window_deltas(
-    out,
+    out: Renderer,
     T: int,
     k: int,
     t: int,
@@ -239,7 +240,7 @@ def _window_step(
 
 
 def _show_contributions(
-    out,
+    out: Renderer,
     t: int,
     s: Step,
     dx: np.ndarray,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -75,6 +76,25 @@ def format_row(rows: np.ndarray, b: int, precision: int) -> str:
     if rows.dtype.kind in "iu":
         return f"{int(rows[b])}"
     return format_scalar(rows[b], precision)
+
+
+class Renderer(Protocol):
+    """What the walk-through writes to (the module docstring says what each method shows)."""
+
+    def begin(self, title: str) -> None: ...
+    def heading(self, title: str) -> None: ...
+    def step(self, title: str) -> None: ...
+    def note(self, text: str, aside: bool = False) -> None: ...
+    def rows(self, label: str, rows: np.ndarray) -> None: ...
+    def array(self, label: str, a: np.ndarray) -> None: ...
+    def value(self, label: str, x: float) -> None: ...
+    def grid(
+        self, columns: Sequence[str], rows: Sequence[tuple[str, Sequence[str], bool]]
+    ) -> None: ...
+    def table(
+        self, headers: Sequence[str], rows: Sequence[tuple[int, Sequence[float]]]
+    ) -> None: ...
+    def end(self) -> None: ...
 
 
 class TextRenderer:

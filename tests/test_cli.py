@@ -124,10 +124,11 @@ def test_explain_help_documents_every_option():
         "-O O, --outputs O", "--seed", "--activation {tanh,sigmoid,relu}",
         "--loss {mse,softmax_ce}", "--truncation K", "--mode {window,chunk}",
         "--init {xavier,uniform01}", "--h0 {zeros,random}", "--weights {all,last,ones}",
-        "--precision DIGITS", "--bptt full|window:K|chunk:K",
+        "--precision DIGITS", "--bptt full|window:K|chunk:K", "--case FILE.npz",
+        "--format {text,markdown,html}", "--summary-after N", "--full",
     ):  # fmt: skip
         assert option in result.stdout, option
-    assert "(default: full)" in result.stdout
+    assert "(default: full)" in result.stdout and "(default: 10)" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -139,6 +140,9 @@ def test_explain_help_documents_every_option():
         ["explain", "--steps", "three"],
         ["explain", "--truncation", "0"],
         ["explain", "--truncation", "two"],
+        ["explain", "--summary-after", "0"],
+        ["explain", "--full", "--summary-after", "3"],
+        ["explain", "--format", "pdf"],
         ["explain", "--activation", "softplus"],
         ["explain", "--mode", "sliding"],
         ["explain", "--precision", "18"],
