@@ -127,3 +127,9 @@ def test_the_screenshot_is_not_blank(page, tmp_path):
     for name, rgb in {"blue": (0x2F, 0x64, 0xB1), "orange": (0xD9, 0x82, 0x2B)}.items():
         near = min(sum(abs(a - b) for a, b in zip(c, rgb, strict=True)) for c in colours)
         assert near < 12, f"no {name} cell of the reach grid in the screenshot"
+
+
+def test_without_chromium_the_test_fails_with_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install -y chromium"):
+        chromium(tmp_path, "--version")

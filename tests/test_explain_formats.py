@@ -177,3 +177,27 @@ def test_an_unknown_format_is_refused_by_name(capsys):
     with pytest.raises(ValueError, match=r"^format: expected one of 'text', 'markdown', 'html'"):
         explain(ExplainConfig(), "pdf")
     assert "--format" in err and "pdf" in err
+
+
+def test_mathml_of_the_notation():
+    from rnn_ref.explain_mathml import to_mathml
+
+    m = to_mathml("delta^(3)_2 = phi'(a_2) * W_hh^T delta^(3)_3")
+    assert m.count("<msubsup>") == 3 and "<mi>δ</mi>" in m and "<mo>⊙</mo>" in m
+    assert "<msub><mi>e</mi><mrow><msub><mi>c</mi>" in to_mathml("e_{c_3}")
+    assert to_mathml("dL/dh0") == (
+        '<math><mrow><mi mathvariant="normal">∂</mi><mi>L</mi><mo>/</mo>'
+        '<mi mathvariant="normal">∂</mi><msub><mi>h</mi><mn>0</mn></msub></mrow></math>'
+    )
+    hostile = to_mathml('<script>&"x_{</math>')
+    assert "<script" not in hostile and "</math>" not in hostile[:-7]
+    ET.fromstring(hostile)  # still one well-formed element
+
+
+def test_config_and_format_are_checked_by_name():
+    with pytest.raises(TypeError, match=r"^config: expected an ExplainConfig, got dict"):
+        explain({"steps": 3})
+    with pytest.raises(ValueError, match=r"^format: expected one of .*, got \['html'\]"):
+        explain(ExplainConfig(), ["html"])
+    with pytest.raises(ValueError, match=r"^summary_after: expected an integer >= 1, got 0"):
+        explain(ExplainConfig(summary_after=0))
