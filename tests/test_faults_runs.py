@@ -208,7 +208,7 @@ def test_sigterm_during_training_exits_143_and_removes_the_stage(tmp_path):
 
 @fault
 def test_sigint_during_explain_exits_130_with_one_line():
-    process = child(["explain", "-T", "200", "--truncation", "199"])
+    process = child(["explain", "-T", "200", "--truncation", "199", "--full"])
     assert process.stdout.readline().startswith(b"rnn-ref explain: T=200")
     process.send_signal(signal.SIGINT)
     status, _, stderr = finish(process)
