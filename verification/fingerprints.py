@@ -339,6 +339,11 @@ class _Case:
         bound = float(np.max(np.abs(a[differ])))
         if not 0.0 < bound < scale:
             return None
+        # A clip is seen only where two entries or more stand cut at the same bound: with a
+        # single differing entry, any smaller value of the same sign (weight decay, a wrong
+        # factor on one number) would pass for "the truth clipped" at that value.
+        if np.count_nonzero(np.abs(e) > bound) < 2:
+            return None
         return bound if self.same(name, a, np.clip(e, -bound, bound)) else None
 
     @cached_property
