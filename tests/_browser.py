@@ -56,6 +56,8 @@ window.addEventListener("load", async () => {
       (span) => span.querySelector("mjx-container > svg")).length,
     glyphs: document.querySelectorAll("mjx-container svg path").length,
     errors: document.querySelectorAll("mjx-merror, [data-mjx-error]").length,
+    // An undefined macro is no error (the noundefined package): it is shown in red as text.
+    undefined: document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]').length,
     rawTeX: (document.body.innerText.match(/\\\\[(\\[]/g) || []).length,
     lines: lines,
   };

@@ -76,6 +76,7 @@ def test_page_renders_offline(site: Path, profile: Path, name: str) -> None:
     )
     assert report["glyphs"] >= report["arithmatex"], f"{name}: the SVGs draw no glyphs"
     assert report["errors"] == 0, f"{name}: MathJax reports {report['errors']} TeX errors"
+    assert report["undefined"] == 0, f"{name}: {report['undefined']} undefined TeX macros"
     assert report["rawTeX"] == 0, f"{name}: {report['rawTeX']} raw \\( or \\[ left visible"
 
 
