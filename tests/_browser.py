@@ -90,7 +90,9 @@ def _run(page: Path, fragment: str, profile: Path, *extra: str) -> str:
 def probe(page: Path, profile: Path, fragment: str = "") -> dict:
     """Open a copy of ``page`` (same directory, so relative links hold) and return the report."""
     copy = page.with_name(f"{page.stem}.probe.html")
-    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"))
+    head, end, tail = page.read_text(encoding="utf-8").rpartition("</body>")
+    assert end, f"{page.name} has no </body>"
+    copy.write_text(head + PROBE + end + tail, encoding="utf-8")
     dom = _run(copy, fragment, profile, "--dump-dom")
     found = REPORT.search(dom)
     assert found, f"{page.name}: the probe reported nothing (did the page load?)"
