@@ -36,7 +36,8 @@ machine's matrix-product rate at that moment. Flops count the matrix products on
 multiply-add being 2 flops:
 
     full:      6 T B H (D + H + O)                 (docs/cost.md, "Where the work is")
-    window(k): full + 2 B H^2 sum_{j=1}^{k-1} (T - j)
+    window(k): full + 2 B H^2 (sum_{j=1}^{k-1} (T - j) - T)    (its k-1 products replace
+               the T products of full's backward recurrence)
     chunk(k):  full - 2 B H^2 (ceil(T/k) - 1)
 
 Peak memory is the tracemalloc peak of one ``rnn_ref.gradients`` call (NumPy reports its
@@ -116,7 +117,8 @@ def flops(shape: Shape, mode: str = "full", k: int = 0) -> float:
     T, B, D, H, O = shape
     full = 6.0 * T * B * H * (D + H + O)
     if mode == "window" and k < T:
-        return full + 2.0 * B * H * H * sum(T - j for j in range(1, k))
+        # The k-1 batched products of depths 1..k-1 replace full's T carried products.
+        return full + 2.0 * B * H * H * (sum(T - j for j in range(1, k)) - T)
     if mode == "chunk" and k < T:
         return full - 2.0 * B * H * H * (math.ceil(T / k) - 1)
     return full

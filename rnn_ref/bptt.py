@@ -38,8 +38,8 @@ def _states(params: Params, xs: np.ndarray, h0: np.ndarray, activation: str) -> 
     # the rows where h_t will go (no temporary of T*B*H numbers). The bias is added to
     # the 2-d view: NumPy broadcasts (H,) over (T*B, H) rows faster than over (T, B, H).
     inputs = _rows(hs[1:])
-    np.dot(_rows(xs), params.W_xh.T, out=inputs)
-    inputs += params.b_h
+    np.dot(_rows(xs), params.W_xh.T, out=inputs)  # (1), W_xh x_t
+    inputs += params.b_h  # (1), + b_h
     # W_hh^T as a C-ordered copy, made once: BLAS multiplies by it up to a third faster
     # than by the transposed view, and the loop multiplies by it T times.
     W_hh_T = np.ascontiguousarray(params.W_hh.T)
@@ -67,7 +67,7 @@ def _read_out(params: Params, hs: np.ndarray) -> np.ndarray:
     T, B, _ = hs[1:].shape
     # (3) y_t = W_hy h_t + b_y for every t in one product
     ys = _rows(hs[1:]) @ params.W_hy.T
-    ys += params.b_y  # in place: no second array of T*B*O numbers
+    ys += params.b_y  # (3), + b_y in place: no second array of T*B*O numbers
     return ys.reshape(T, B, -1)
 
 

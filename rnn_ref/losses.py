@@ -62,8 +62,8 @@ def loss_and_dys(
     value = -float(np.sum(weights * np.take_along_axis(log_p, classes, axis=-1)[..., 0]))  # (4)
     # (5) dL/dy_t = w_t (softmax(y_t) - e_c), into ys
     probabilities = np.exp(log_p, out=ys)
-    np.put_along_axis(
+    np.put_along_axis(  # (5), - e_c
         probabilities, classes, np.take_along_axis(probabilities, classes, axis=-1) - 1.0, axis=-1
     )
-    probabilities *= w
+    probabilities *= w  # (5), times w_t
     return value, probabilities

@@ -123,6 +123,6 @@ def _window_deltas(
     for j in range(1, k):
         # (W2) delta^{(t+j)}_t = phi'(a_t) * W_hh^T delta^{(t+j)}_{t+1}, for all t at once
         E = (E[1:].reshape(-1, H) @ W_hh).reshape(T - j, B, H)
-        E *= dphi[: T - j]
+        E *= dphi[: T - j]  # (W2), its factor phi'(a_t)
         deltas[: T - j] += E  # (W3) delta_t = the sum over the loss terms t..t+k-1
     return deltas

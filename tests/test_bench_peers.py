@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -58,10 +59,47 @@ def test_quick_run_times_every_contender_and_checks_the_peers(peers, tmp_path, c
 def test_the_flop_count_is_that_of_docs_cost(peers):
     T, B, D, H, O = shape = (10, 2, 3, 4, 5)
     assert peers.flops(shape) == 6 * T * B * H * (D + H + O)
-    # window(k) adds k-1 depths of (T-j) B products with W_hh; chunk(k) saves one per boundary.
-    assert peers.flops(shape, "window", 3) == peers.flops(shape) + 2 * B * H * H * (9 + 8)
+    # window(k): depths 1..k-1, (T-j) B rows each, instead of full's T carried products of B
+    # rows; chunk(k) saves one product per boundary.
+    assert peers.flops(shape, "window", 3) == peers.flops(shape) + 2 * B * H * H * (9 + 8 - 10)
     assert peers.flops(shape, "chunk", 3) == peers.flops(shape) - 2 * B * H * H * 3
     assert peers.flops(shape, "window", 10) == peers.flops(shape, "chunk", 10) == peers.flops(shape)
+
+
+class _CountsProducts(np.ndarray):
+    """W_hh that counts the multiply-adds of every product with it (``@`` or ``np.dot``)."""
+
+    madds = 0
+
+    def _count(self, a) -> None:
+        rows = np.asarray(a).reshape(-1, self.shape[0]).shape[0]
+        _CountsProducts.madds += rows * self.shape[0] * self.shape[1]
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        assert ufunc is np.matmul and inputs[1] is self, f"unexpected use of W_hh: {ufunc}"
+        self._count(inputs[0])
+        return np.matmul(inputs[0], self.view(np.ndarray), **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        assert func is np.dot and args[1] is self, f"unexpected use of W_hh: {func}"
+        self._count(args[0])
+        return np.dot(args[0], self.view(np.ndarray), *args[2:], **kwargs)
+
+
+@pytest.mark.parametrize(("mode", "k"), [("window", 2), ("window", 3), ("window", 7), ("chunk", 3)])
+def test_the_flop_count_of_a_mode_is_what_its_backward_pass_does(peers, mode, k):
+    """flops(window or chunk) - flops(full) is the change in products with W_hh, counted."""
+    from rnn_ref.truncation import backprop_deltas
+
+    T, B, _, H, _ = shape = (10, 2, 3, 4, 5)
+    rng = np.random.default_rng(0)
+    hs, W_hh = rng.normal(size=(T + 1, B, H)), rng.normal(size=(H, H)).view(_CountsProducts)
+    counted = {}
+    for name, truncation in [("full", None), (mode, k)]:
+        _CountsProducts.madds = 0
+        backprop_deltas(rng.normal(size=(T, B, H)), hs, W_hh, "tanh", truncation, mode)
+        counted[name] = _CountsProducts.madds
+    assert peers.flops(shape, mode, k) - peers.flops(shape) == 2 * (counted[mode] - counted["full"])
 
 
 def test_scaling_quick_run_fits_its_expected_lines(peers, tmp_path):

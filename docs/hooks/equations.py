@@ -4,9 +4,14 @@ A comment in ``rnn_ref`` tags the statement it ends, or the statement right belo
 the equations that statement computes: ``# (9) delta_t = ...`` or ``# (1) ...;  (2) ...``
 (a label in parentheses at the start of the comment or after a ``;``). This hook
 
-- generates ``source/<module>.md``: each module's code, with an anchor on every line;
+- generates ``source/<module>.md``: each module's code, with an anchor on every line, and
+  a style that highlights the lines a link lands on (the whole tagged range, not only the
+  anchored first line);
 - replaces ``{{ code: 9 }}`` in a page by links to every statement tagged (9), and stops
   the build if there is none, so a link cannot point at code that moved or vanished.
+
+Consecutive statements tagged with the same equation are one range: a statement that only
+finishes an equation (``E *= dphi  # (W2) ...`` after the product) is linked with it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import io
 import posixpath
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -27,6 +32,7 @@ EQUATIONS = (*map(str, range(1, 15)), "W1", "W2", "W3", "C1")
 TAG = re.compile(r"(?:^#|;)\s*\((\d+|[WC]\d+)\)")
 PLACEHOLDER = re.compile(r"\{\{\s*code:\s*([^\s}]+)\s*\}\}")
 ANCHOR = "__codelineno-src-{}"  # pymdownx.highlight's line anchors for a block with id "src"
+LINE = "__span-src-{}"  # and the span around each line (line_spans: __span)
 
 
 @dataclass(frozen=True)
@@ -87,11 +93,47 @@ def tags_in(module: str, path: Path) -> list[Tag]:
         where = [name for name, f in functions if f.lineno <= line <= f.end_lineno]
         for label in labels:
             tags.append(Tag(label, module, (where or [module])[-1], line, last))
-    return tags
+    return _joined(tags)
+
+
+def _joined(tags: list[Tag]) -> list[Tag]:
+    """Join the tags of one equation on consecutive statements of a function into one."""
+    joined: list[Tag] = []
+    for tag in tags:
+        before = [i for i, t in enumerate(joined) if t.equation == tag.equation]
+        last = joined[before[-1]] if before else None
+        if last and last.where == tag.where and last.first < tag.first <= last.last + 1:
+            joined[before[-1]] = replace(last, last=max(last.last, tag.last))
+        else:
+            joined.append(tag)
+    return joined
 
 
 def all_tags() -> list[Tag]:
     return [tag for module, path in modules().items() for tag in tags_in(module, path)]
+
+
+def highlight_style(tags: list[Tag]) -> str:
+    """A ``<style>`` that marks the line a link lands on (the URL's ``#__codelineno-src-N``).
+
+    CSS alone, so that it also works with scripts off: the line whose anchor is the target,
+    and for a tag over several lines, the lines after its anchored first one too. The look
+    is mkdocs-material's for highlighted lines (``hl_lines``).
+    """
+    selectors = [f".highlight [id^='{LINE.format('')}']:has(> a:target)"]
+    for first, last in sorted({(t.first, t.last) for t in tags if t.last > t.first}):
+        rest = ", ".join(f"#{LINE.format(n)}" for n in range(first + 1, last + 1))
+        selectors.append(f".highlight:has(#{ANCHOR.format(first)}:target) :is({rest})")
+    return (
+        "<style>\n"
+        + ",\n".join(selectors)
+        + " {\n  display: block; margin: 0 -1.1765em; padding: 0 1.1765em;\n"
+        "  background-color: var(--md-code-hl-color--light);\n"
+        "  box-shadow: 2px 0 0 0 var(--md-code-hl-color) inset;\n}\n"
+        # Land with a few lines of context above the target, clear of the sticky header.
+        f".highlight a[id^='{ANCHOR.format('')}'] {{ scroll-margin-top: 30vh; }}\n"
+        "</style>\n"
+    )
 
 
 def source_page(module: str, path: Path, tags: list[Tag]) -> str:
@@ -100,6 +142,7 @@ def source_page(module: str, path: Path, tags: list[Tag]) -> str:
         f"# `{module}`\n\n"
         f"The file `rnn_ref/{path.name}`, read when the site was built. "
         f"Equations tagged here: {listed or 'none'}.\n\n"
+        f"{highlight_style(tags)}\n"
         f'```` {{ .python #src linenums="1" }}\n{path.read_text(encoding="utf-8")}````\n'
     )
 
