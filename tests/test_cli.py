@@ -23,6 +23,8 @@ import pytest
 
 import rnn_ref
 from rnn_ref import cli
+from rnn_ref.cli import _common as cli_common
+from rnn_ref.cli import explain as cli_explain
 from rnn_ref.explain import ExplainConfig, explain
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -164,7 +166,7 @@ def test_error_from_rnn_ref_is_one_line_and_exit_2(monkeypatch, capsys, error):
     def broken(config, write, format="text"):
         raise error("xs: expected finite values, got nan at index (0, 0, 0)\nsecond line")
 
-    monkeypatch.setattr(cli, "write_explain", broken)
+    monkeypatch.setattr(cli_explain, "write_explain", broken)
     assert cli.main(["explain"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
@@ -207,7 +209,7 @@ def test_console_script_is_installed():
     [("full", (None, None)), ("window:3", (3, "window")), ("chunk:12", (12, "chunk"))],
 )
 def test_bptt_reads_its_three_forms(text, expected):
-    assert cli._bptt(text) == expected
+    assert cli_common._bptt(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -215,7 +217,7 @@ def test_bptt_reads_its_three_forms(text, expected):
 )
 def test_bptt_names_the_forms_it_expects(text):
     with pytest.raises(Exception, match="expected full, window:K or chunk:K") as error:
-        cli._bptt(text)
+        cli_common._bptt(text)
     assert error.type.__name__ == "ArgumentTypeError"
     assert repr(text) in str(error.value)
 

@@ -28,6 +28,7 @@ import pytest
 import rnn_ref
 import verification
 from rnn_ref import cli
+from rnn_ref.cli import verify as cli_verify
 from verification import crosscheck, oracles
 from verification.surrogate import forward_states
 
@@ -72,7 +73,10 @@ def test_small_run_agrees_in_18_rows(small_run):
     assert status == 0 and err == ""
     rows = table_rows(out)
     combinations = [
-        (a, l, m) for a in cli.ACTIVATIONS for l in cli.LOSSES for m in cli._VERIFY_MODES
+        (a, l, m)
+        for a in cli_verify.ACTIVATIONS
+        for l in cli_verify.LOSSES
+        for m in cli_verify._VERIFY_MODES
     ]
     assert [tuple(row[:3]) for row in rows] == combinations
     for row in rows:
@@ -290,8 +294,8 @@ def test_help_documents_the_options_and_the_exit_status(capsys):
 
 
 def test_the_command_default_is_the_module_default():
-    assert cli._VERIFY_EXAMPLES == crosscheck.DEFAULT_EXAMPLES
-    assert cli._VERIFY_MODES == crosscheck.MODES
+    assert cli_verify._VERIFY_EXAMPLES == crosscheck.DEFAULT_EXAMPLES
+    assert cli_verify._VERIFY_MODES == crosscheck.MODES
 
 
 def test_cases_are_drawn_as_documented():
