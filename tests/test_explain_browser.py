@@ -22,6 +22,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import _browser
 import numpy as np
 import pytest
 from _explain import key, read_html
@@ -30,16 +31,6 @@ import rnn_ref
 from rnn_ref.explain import ExplainConfig, build_case, explain
 
 CONFIG = ExplainConfig(steps=4, batch=2, truncation=2, loss="softmax_ce", outputs=3, precision=17)
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PROBE = """<script>
 const maths = [...document.querySelectorAll("math")];
 const subs = [...document.querySelectorAll("msub")];
@@ -62,11 +53,9 @@ document.body.appendChild(probe);
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    browser = shutil.which("chromium")
-    if browser is None:
-        pytest.fail("chromium is not installed: apt-get install -y chromium")
+    """The browser with the flags of ``tests/_browser.py`` (no network, a fresh profile)."""
     return subprocess.run(
-        [browser, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
+        [_browser.chromium(), *_browser.FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
         capture_output=True,
         text=True,
         timeout=120,
