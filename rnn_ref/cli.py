@@ -5,6 +5,7 @@
     python -m rnn_ref explain --help         # the same, without the console script
     rnn-ref verify                           # rnn_ref against JAX and finite differences
     rnn-ref check mine.py:gradients          # your own RNN's gradients against rnn_ref
+    rnn-ref vectors --out vectors            # golden test vectors for any language
     rnn-ref train sine --out runs/sine       # train a task with exact gradients
     rnn-ref predict sine --params runs/sine/params.npz
 
@@ -21,7 +22,7 @@ Output goes to stdout and nothing else goes there; errors go to stderr, as one l
   SIGTERM (``terminated``); ``train`` leaves ``--out`` as it was.
 
 ``verify`` also exits 1 when an oracle disagrees, and 2 when JAX or tqdm is missing;
-``check`` exits 0, 1 or 2 as its help says;
+``check`` and ``vectors`` exit 0, 1 or 2 as their help says;
 ``train`` exits 2 when training diverges, when ``--out`` cannot take a run (checked
 before training), or when matplotlib is missing and plots are asked for.
 ``docs/reliability.md`` lists what each fault gets.
@@ -819,7 +820,52 @@ def _run_check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-_COMMANDS = (_add_explain, _add_verify, _add_check, _add_train, _add_predict)
+def _add_vectors(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "vectors",
+        help="write or verify the golden test vectors (JSON and .npz, any language)",
+        description=(
+            "Golden test vectors for an RNN in any language (docs/golden-vectors.md):\n"
+            "  rnn-ref vectors --out DIR       write the suite (confirmed by the JAX twin)\n"
+            "  rnn-ref vectors --verify DIR    check every SHA-256, recompute every case"
+        ),
+        epilog="Exit status: 0 all right, 1 a problem found (named), 2 nothing could be checked.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--out", metavar="DIR", help="write the suite to DIR (replaced whole)")
+    action.add_argument("--verify", metavar="DIR", help="check the suite in DIR")
+    parser.set_defaults(run=_run_vectors)
+
+
+def _run_vectors(args: argparse.Namespace) -> int:
+    # Imported here: verification is not needed by rnn-ref's other commands.
+    from verification import vectors
+
+    if args.verify is not None:
+        report = vectors.verify(args.verify)
+        sys.stdout.write(report.text())
+        return report.exit_code
+    try:
+        manifest = vectors.write_suite(args.out)
+    except ModuleNotFoundError as error:  # writing needs JAX: the twin confirms every number
+        if (error.name or "").split(".")[0] != "jax":
+            raise
+        print(
+            f"{PROG} vectors: error: jax is not installed, and the JAX twin confirms every "
+            "number written: pip install 'rnn-ref[verify]'",
+            file=sys.stderr,
+        )
+        return 2
+    except vectors.GenerationError as error:
+        print(f"{PROG} vectors: error: {error}", file=sys.stderr)
+        return 2
+    tiers = ", ".join(f"{t['cases']} {name}" for name, t in manifest["tiers"].items())
+    print(f"wrote {manifest['case_count']} cases ({tiers}) to {args.out}")
+    return 0
+
+
+_COMMANDS = (_add_explain, _add_verify, _add_check, _add_vectors, _add_train, _add_predict)
 
 
 def build_parser() -> argparse.ArgumentParser:
