@@ -827,7 +827,9 @@ def _add_vectors(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Golden test vectors for an RNN in any language (docs/golden-vectors.md):\n"
             "  rnn-ref vectors --out DIR       write the suite (confirmed by the JAX twin)\n"
-            "  rnn-ref vectors --verify DIR    check every SHA-256, recompute every case"
+            "  rnn-ref vectors --verify DIR    check every SHA-256, recompute every case\n"
+            "  rnn-ref vectors --check-results RESULTS.json --vectors DIR\n"
+            "                                  judge your implementation's numbers"
         ),
         epilog="Exit status: 0 all right, 1 a problem found (named), 2 nothing could be checked.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -835,6 +837,12 @@ def _add_vectors(subparsers: argparse._SubParsersAction) -> None:
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--out", metavar="DIR", help="write the suite to DIR (replaced whole)")
     action.add_argument("--verify", metavar="DIR", help="check the suite in DIR")
+    action.add_argument(
+        "--check-results",
+        metavar="RESULTS",
+        help="judge the results file RESULTS (JSON, docs/golden-vectors.md) on --vectors DIR",
+    )
+    parser.add_argument("--vectors", metavar="DIR", help="the suite that --check-results uses")
     parser.set_defaults(run=_run_vectors)
 
 
@@ -842,6 +850,14 @@ def _run_vectors(args: argparse.Namespace) -> int:
     # Imported here: verification is not needed by rnn-ref's other commands.
     from verification import vectors
 
+    if (args.check_results is None) != (args.vectors is None):
+        raise ValueError("--check-results and --vectors: expected both or neither, got one")
+    if args.check_results is not None:
+        report = vectors.check_results(args.check_results, args.vectors)
+        sys.stdout.write(report.text())
+        if report.exit_code == 2:
+            print(f"{PROG} vectors: error: {report.reason}", file=sys.stderr)
+        return report.exit_code
     if args.verify is not None:
         report = vectors.verify(args.verify)
         sys.stdout.write(report.text())

@@ -12,6 +12,14 @@
 from __future__ import annotations
 
 from .generate import GenerationError, write_suite
+from .results import ResultsReport, check_results
 from .verify import VerifyReport, verify
 
-__all__ = ["GenerationError", "VerifyReport", "verify", "write_suite"]
+__all__ = [
+    "GenerationError",
+    "ResultsReport",
+    "VerifyReport",
+    "check_results",
+    "verify",
+    "write_suite",
+]
