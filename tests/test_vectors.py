@@ -1,7 +1,8 @@
 """The golden vectors: the suite's contents, byte identity, and ``--verify`` catching changes.
 
-One suite is written per test session (``suite_dir``, about 10 s with the JAX twin's
-confirmation); tests that change files work on a copy.
+One suite is written per test session (the ``golden_vectors`` fixture of conftest: about
+3 s, plus the JAX twin's compilations when nothing compiled them before); tests that
+change files work on a copy.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from verification.vectors.manifest import read_cases, read_manifest
 from verification.vectors.suite import FLAGS, SUITE
 
 
-@pytest.fixture(scope="module")
-def suite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("vectors") / "suite"
-    write_suite(out)
-    return out
+@pytest.fixture
+def suite_dir(golden_vectors: Path) -> Path:
+    return golden_vectors
 
 
 @pytest.fixture

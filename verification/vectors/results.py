@@ -194,7 +194,11 @@ def _numbers(value: object) -> object:
 def _fingerprints(case: ReadCase, result, wrong: list[str], noise: dict[str, float]) -> list:
     p = case.problem
     names = {*wrong, *result.batch_axis, *result.malformed}
-    theirs = {name: result.raw[name] for name in NAMES if name in names and name in result.raw}
+    theirs = {  # only numbers can be fingerprinted (a null in JSON is an object array)
+        name: result.raw[name]
+        for name in NAMES
+        if name in names and name in result.raw and result.raw[name].dtype.kind in "fiu"
+    }
     if not theirs:
         return []
     expected = p.expected
