@@ -7,6 +7,7 @@ change files work on a copy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -18,7 +19,7 @@ import pytest
 
 import rnn_ref
 from rnn_ref.cli import main
-from verification.vectors import verify, write_suite
+from verification.vectors import GenerationError, verify, write_suite
 from verification.vectors.manifest import read_cases, read_manifest
 from verification.vectors.suite import FLAGS, SUITE
 
@@ -79,13 +80,47 @@ def test_the_manifest_lists_every_file_with_its_digest(suite_dir: Path) -> None:
         assert hashlib.sha256((suite_dir / name).read_bytes()).hexdigest() == digest
 
 
-def test_a_second_generation_writes_the_same_bytes(suite_dir: Path, tmp_path: Path) -> None:
-    again = tmp_path / "again"
-    write_suite(again)
+def test_a_second_generation_replaces_a_suite_with_the_same_bytes(
+    suite_dir: Path, copy: Path
+) -> None:
+    (copy / "json" / "basic-tanh-mse-full.json").write_text("{}")  # replaced whole
+    write_suite(copy)
     names = sorted(p.relative_to(suite_dir) for p in suite_dir.rglob("*") if p.is_file())
-    assert names == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(copy) for p in copy.rglob("*") if p.is_file())
     for name in names:
-        assert (suite_dir / name).read_bytes() == (again / name).read_bytes(), name
+        assert (suite_dir / name).read_bytes() == (copy / name).read_bytes(), name
+    assert [p.name for p in copy.parent.iterdir()] == ["copy"]  # no stage left behind
+
+
+def test_out_refuses_a_directory_with_other_files(tmp_path: Path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["vectors", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("rnn-ref vectors: error: --out: expected")
+    assert "'notes.txt'" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_generation_fails_loudly_when_the_twin_disagrees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from verification import twin
+
+    exact = twin.gradients
+
+    def off(*args, **kwargs):  # dL/dW_hh off by 1e-9 relative: 10x the basic tolerance
+        g = exact(*args, **kwargs)
+        W_hh = g.params.W_hh * (1 + 1e-9)
+        return dataclasses.replace(g, params=dataclasses.replace(g.params, W_hh=W_hh))
+
+    monkeypatch.setattr(twin, "gradients", off)
+    out = tmp_path / "suite"
+    with pytest.raises(GenerationError, match=r"case basic-tanh-mse-full: the JAX twin's W_hh"):
+        write_suite(out)
+    assert main(["vectors", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a bug in rnn-ref, no vectors written" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_json_and_npz_hold_the_same_numbers(suite_dir: Path) -> None:
@@ -146,3 +181,21 @@ def test_verify_refuses_a_directory_without_a_suite(tmp_path: Path, capsys) -> N
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("rnn-ref vectors: error: ")
     assert "manifest.json" in err
+
+
+def test_verify_names_a_malformed_case_and_a_missing_file(copy: Path) -> None:
+    name = "json/edge-B1-mse.json"
+    document = json.loads((copy / name).read_text())
+    document["inputs"]["W_hh"] = document["inputs"]["W_hh"][:-1]
+    data = (json.dumps(document) + "\n").encode()
+    (copy / name).write_bytes(data)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["sha256"][name] = hashlib.sha256(data).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (copy / "npz" / "edge-T1-mse.npz").unlink()
+    problems = verify(copy).problems
+    assert "npz/edge-T1-mse.npz: missing (the manifest lists it)" in problems
+    assert any(
+        p.startswith("json/edge-B1-mse.json.inputs.W_hh: expected an array of shape (4, 4), got")
+        for p in problems
+    ), problems
