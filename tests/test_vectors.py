@@ -199,3 +199,12 @@ def test_verify_names_a_malformed_case_and_a_missing_file(copy: Path) -> None:
         p.startswith("json/edge-B1-mse.json.inputs.W_hh: expected an array of shape (4, 4), got")
         for p in problems
     ), problems
+
+
+def test_out_below_a_file_fails_at_once(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a-file").write_text("")
+    assert main(["vectors", "--out", str(tmp_path / "a-file" / "suite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("rnn-ref vectors: error: --out: expected a place where a directory")
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]

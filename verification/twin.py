@@ -431,7 +431,7 @@ def _states_program(p, xs, h0, *, activation):
 def trajectory(
     params: Params, xs: np.ndarray, h0: np.ndarray | None = None, *, activation: str = "tanh"
 ) -> Trajectory:
-    """The forward pass (spec 1); the signature of ``rnn_ref.forward``.
+    """The forward pass (contract §1); the signature of ``rnn_ref.forward``.
 
     Returns:
         ``Trajectory(hs, ys)``: hs (T+1, B, H) with ``hs[0] = h0``, ys (T, B, O), NumPy

@@ -8,8 +8,10 @@ in rnn-ref, never a file written). Then the case is written twice, ``json/<id>.j
 ``npz/<id>.npz`` (``rnn_ref.save_case``, the case format of ``docs/case-format.md``), and
 ``manifest.json`` last, with the SHA-256 of every other file.
 
-The whole suite is written into a temporary directory beside ``DIR`` and renamed into place
-(``rnn_ref.tasks.rundir``): ``DIR`` holds the previous suite or the new one, never a mix.
+The whole suite is written into a temporary directory beside ``DIR``, created before any
+number is computed (so a place that cannot take it fails at once), and renamed into place
+by the helpers of ``rnn_ref.tasks.rundir``, which does the same for training runs: ``DIR``
+holds the previous suite or the new one, never a mix.
 The same version on the same machine writes the same bytes: JSON from ``repr(float)``, and
 the ``.npz`` zip entries stamped with a fixed date instead of the time of writing.
 """
@@ -100,13 +102,14 @@ def write_suite(out: str | os.PathLike) -> dict:
         GenerationError: rnn_ref and the JAX twin disagree on a case.
     """
     path = check_out(out)
-    documents = []
-    for case in SUITE:
-        problem = case.problem()
-        expected = expected_values(case, problem)
-        documents.append((case, dataclasses.replace(problem, expected=expected)))
+    created = rundir._make_parents(path.parent)  # and removed again on failure
     stage = _stage(path)
     try:
+        documents = []
+        for case in SUITE:
+            problem = case.problem()
+            expected = expected_values(case, problem)
+            documents.append((case, dataclasses.replace(problem, expected=expected)))
         with rundir.writing(path):
             manifest = _write_files(stage, documents)
             for name in sorted(p for p in stage.rglob("*") if p.is_file()):
@@ -120,12 +123,12 @@ def write_suite(out: str | os.PathLike) -> dict:
             rundir._commit(stage, path)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
+        rundir._remove_empty(created)
         raise
     return manifest
 
 
 def _stage(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return Path(tempfile.mkdtemp(prefix=f".{path.name}{rundir.PARTIAL}", dir=path.parent))
     except OSError as error:
