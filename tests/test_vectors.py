@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -208,3 +209,34 @@ def test_out_below_a_file_fails_at_once(tmp_path: Path, capsys) -> None:
     assert err.count("\n") == 1
     assert err.startswith("rnn-ref vectors: error: --out: expected a place where a directory")
     assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+
+
+BIG = 123456789.25  # written as 1e400, a JSON number that is infinite in float64
+
+
+@pytest.mark.parametrize(
+    ("case_id", "change", "message"),
+    [
+        ("edge-B1-mse", ("inputs", "xs", 0, 0, 0, True), "inputs.xs[0, 0, 0]: expected a number"),
+        ("edge-T1-softmax-ce", ("inputs", "targets", 0, 0, 1e300), "expected integer class ids"),
+        ("edge-size-1", ("expected", "gradients", "W_hh", 0, 0, math.inf), "got Infinity"),
+        ("edge-size-1", ("expected", "loss", BIG), "expected finite numbers"),
+        ("edge-size-1", ("tier", "gold"), ".tier: expected one of basic, edge, hard"),
+    ],
+)
+def test_verify_reads_each_case_as_untrusted_json(
+    copy: Path, case_id: str, change: tuple, message: str
+) -> None:
+    path = copy / "json" / f"{case_id}.json"
+    document = json.loads(path.read_text())
+    *keys, last, value = change
+    target = document
+    for key in keys:
+        target = target[key]
+    target[last] = value
+    path.write_text(json.dumps(document).replace(str(BIG), "1e400"))  # inf in Python
+    problems = verify(copy).problems
+    assert f"json/{case_id}.json: SHA-256 differs from the manifest: the file was changed" in (
+        problems
+    )
+    assert any(p.startswith(f"json/{case_id}.json") and message in p for p in problems[1:])

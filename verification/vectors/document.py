@@ -12,6 +12,7 @@ The document (``docs/golden-vectors.md#one-case``)::
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,12 +142,18 @@ def read_case(path: Path, where: str, flags: dict[str, str]) -> ReadCase:
             f"{where}.inputs.targets{index}: expected a number (its weight is not 0), got null"
         )
     if spec.loss == "softmax_ce":
-        if np.any(targets[~padded] != np.round(targets[~padded])):
-            raise ValueError(f"{where}.inputs.targets: expected integer class ids, got fractions")
+        ids = targets[~padded]
+        if np.any(ids != np.round(ids)) or np.any((ids < 0) | (ids >= sizes["O"])):
+            raise ValueError(
+                f"{where}.inputs.targets: expected integer class ids in [0, {sizes['O']}), "
+                "got other numbers"
+            )
         targets = np.where(padded, -1, targets).astype(np.int64)
     expected_doc = field(document, "expected", dict, where, "an object")
     files.exact_keys(expected_doc, ("loss", "hs", "ys", "gradients"), f"{where}.expected")
     loss = field(expected_doc, "loss", (int, float), f"{where}.expected", "a number")
+    if not math.isfinite(loss):
+        raise ValueError(f"{where}.expected.loss: expected finite numbers, got {loss!r}")
     expected = {"loss": float(loss)}
     expected["hs"] = files.array(
         expected_doc["hs"], shape_of("TBH", sizes | {"T": sizes["T"] + 1}), f"{where}.expected.hs"
