@@ -58,7 +58,7 @@ FLAGS = {
     "k-ge-T": "k >= T: must equal full BPTT exactly.",
     "size-1": "one input, hidden unit or output: broadcasting mistakes show up here.",
     "zero-weights": "every parameter 0: exact zeros that must stay zeros.",
-    "saturated": "|a| around 30: phi' underflows to about 1e-26 (tanh) or 1e-13 (sigmoid).",
+    "saturated": "|a| of 10 to 100: phi' at most 5e-5, and exactly 0 once phi(a) rounds to 1.",
     "exploding": "T = 200 with a W_hh that amplifies: gradients grow by orders of magnitude.",
     "vanishing": "T = 200 with a contracting W_hh: early steps' gradients fall below 1e-20.",
     "long": "T = 200.",
@@ -354,7 +354,7 @@ def _hard() -> list[VectorCase]:
             cases.append(
                 VectorCase(
                     id=f"hard-saturated-{activation}-{loss.replace('_', '-')}",
-                    comment=f"{activation}, {loss}: pre-activations around +-30",
+                    comment=f"{activation}, {loss}: |a| of 10 to 100 for most units",
                     tier="hard",
                     flags=_flags(spec, "saturated", "nonzero-h0"),
                     spec=spec,
