@@ -94,7 +94,9 @@ def test_a_wrong_loss_is_reported_as_the_forward_pass(golden_vectors: Path, tmp_
     assert report.counts["not_run"] == 69
 
 
-def test_json_integers_agree_and_nulls_are_malformed(golden_vectors: Path, tmp_path: Path) -> None:
+def test_json_integers_agree_and_nulls_or_nothing_fail(
+    golden_vectors: Path, tmp_path: Path
+) -> None:
     case = json.loads((golden_vectors / "json" / "edge-zero-params-mse.json").read_text())
     grads = case["expected"]["gradients"]
     exact = {"loss": case["expected"]["loss"], **grads}
@@ -109,6 +111,11 @@ def test_json_integers_agree_and_nulls_are_malformed(golden_vectors: Path, tmp_p
     )
     assert report.exit_code == 1
     assert "problem: b_y: expected a float array, got dtype object" in report.text()
+    nothing = check_results(results_file(tmp_path, {"edge-zero-params-mse": {}}), golden_vectors)
+    assert nothing.exit_code == 1
+    assert "problem: none of loss, W_xh, W_hh, b_h, W_hy, b_y, xs, h0 was returned" in (
+        nothing.text()
+    )
 
 
 @pytest.mark.parametrize(

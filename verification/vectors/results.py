@@ -161,6 +161,8 @@ def judge(case: ReadCase, value: dict) -> tuple[list[str], list[str]]:
         compare(n, result.values[n], truth[n], noise[n]) for n in NAMES if n in result.values
     ]
     wrong = [q.name for q in quantities if q.status == "disagree"]
+    if not (result.values or result.problems):  # {} would otherwise agree with anything
+        return [f"problem: none of {', '.join(NAMES)} was returned"], []
     if not (wrong or result.problems or result.batch_axis):
         return [], []
     lines = [f"problem: {problem}" for problem in result.problems]
