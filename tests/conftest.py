@@ -92,6 +92,16 @@ def jax_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
+def golden_vectors(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One golden-vector suite written for the session (tests that change files copy it)."""
+    from verification.vectors import write_suite
+
+    out = tmp_path_factory.mktemp("vectors") / "suite"
+    write_suite(out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def tally() -> Tally:
     """The session's ``Tally`` (session-scoped, so Hypothesis may share it across examples)."""
     return TALLY

@@ -14,6 +14,8 @@
   the correct BPTT of ``mistakes.base`` with one seam changed (``docs/mistakes.md``).
 - ``verification.fingerprints``: ``identify`` names what a wrong gradient equals: a gallery
   mistake, a constant factor, the transpose, the truth clipped, another truncation.
+- ``verification.vectors``: the golden test vectors (``rnn-ref vectors``,
+  ``docs/golden-vectors.md``): written, verified, and used to judge other implementations.
 - ``verification.check``: ``check_gradients`` and ``assert_gradients_match``, re-exported
   here, check a user's gradients against rnn_ref (``rnn-ref check``, ``docs/checker.md``).
 

@@ -86,7 +86,7 @@ import numpy as np
 from jax import lax
 from jax.scipy.special import logsumexp
 
-from rnn_ref.containers import Gradients, Params, Spec
+from rnn_ref.containers import Gradients, Params, Spec, Trajectory
 
 from .runtime import configure_cache as configure_cache  # the CLI's --no-jax-cache
 from .runtime import in_jax_scope
@@ -419,3 +419,30 @@ def gradients(
         and dL/dh0 (B, H).
     """
     return gradients_of(prepare(params, xs, targets, spec, h0, weights))
+
+
+@functools.partial(jax.jit, static_argnames=("activation",))
+def _states_program(p, xs, h0, *, activation):
+    hs = _scan_states(p, xs, h0, jnp.zeros(xs.shape[0], bool), activation)
+    return hs, hs @ p.W_hy.T + p.b_y
+
+
+@in_jax_scope
+def trajectory(
+    params: Params, xs: np.ndarray, h0: np.ndarray | None = None, *, activation: str = "tanh"
+) -> Trajectory:
+    """The forward pass (contract §1); the signature of ``rnn_ref.forward``.
+
+    Returns:
+        ``Trajectory(hs, ys)``: hs (T+1, B, H) with ``hs[0] = h0``, ys (T, B, O), NumPy
+        float64. The problem is padded to its shape bucket like ``gradients``; the padded
+        units and steps are cut off (a padded sigmoid unit holds phi(0) = 0.5, which reaches
+        no real number).
+    """
+    spec = Spec(activation=activation)
+    targets = np.zeros((*np.shape(xs)[:2], np.shape(params.W_hy)[0]))
+    problem = prepare(params, xs, targets, spec, h0)
+    hs, ys = jax.device_get(_states_program(*problem.args()[:3], activation=activation))
+    T, B, _, H, O = problem.sizes
+    h0 = problem.h0[:B, :H]
+    return Trajectory(hs=np.concatenate([h0[None], hs[:T, :B, :H]]), ys=np.array(ys[:T, :B, :O]))

@@ -5,6 +5,7 @@
     python -m rnn_ref explain --help         # the same, without the console script
     rnn-ref verify                           # rnn_ref against JAX and finite differences
     rnn-ref check mine.py:gradients          # your own RNN's gradients against rnn_ref
+    rnn-ref vectors --out vectors            # golden test vectors for any language
     rnn-ref train sine --out runs/sine       # train a task with exact gradients
     rnn-ref predict sine --params runs/sine/params.npz
 
@@ -21,12 +22,13 @@ Output goes to stdout and nothing else goes there; errors go to stderr, as one l
   SIGTERM (``terminated``); ``train`` leaves ``--out`` as it was.
 
 ``verify`` also exits 1 when an oracle disagrees, and 2 when JAX or tqdm is missing;
-``check`` exits 0, 1 or 2 as its help says;
+``check`` and ``vectors`` exit 0, 1 or 2 as their help says;
 ``train`` exits 2 when training diverges, when ``--out`` cannot take a run (checked
 before training), or when matplotlib is missing and plots are asked for.
 ``docs/reliability.md`` lists what each fault gets.
 
-One module per command (``explain``, ``verify``, ``check``, ``train`` with ``predict``); what
+One module per command (``explain``, ``verify``, ``check``, ``vectors``, ``train`` with
+``predict``); what
 their parsers share is in ``_common``. Adding a command: write a module with
 ``_add_<name>(subparsers)``, which builds its parser and sets ``run`` to a function of the
 parsed arguments that returns the exit status, and append it to ``_COMMANDS``.
@@ -43,9 +45,10 @@ from ._common import PROG
 from .check import _add_check
 from .explain import _add_explain
 from .train import _add_predict, _add_train
+from .vectors import _add_vectors
 from .verify import _add_verify
 
-_COMMANDS = (_add_explain, _add_verify, _add_check, _add_train, _add_predict)
+_COMMANDS = (_add_explain, _add_verify, _add_check, _add_vectors, _add_train, _add_predict)
 
 
 def build_parser() -> argparse.ArgumentParser:
