@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from rnn_ref.cli import main
+from verification.strategies import scaled_examples
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "check"
+#: Cases per check: a quarter of the Hypothesis profile's examples, at least 20 (ci: 50).
+EXAMPLES_PER_CHECK = max(20, scaled_examples(0.25))
 
 #: (file, TARGET's names, flags, the line of the carried term, the line with W_hh not
 #: transposed: ``dh_next = W_hh delta`` instead of ``W_hh^T delta``)
@@ -63,7 +66,8 @@ def check(tmp_path: Path, name: str, broken: bool, capsys) -> tuple[int, str]:
     source = (EXAMPLES / file).read_text(encoding="utf-8")
     assert source.count(right) == 1, f"{file} no longer has the line {right!r}"
     (tmp_path / file).write_text(source.replace(right, wrong) if broken else source)
-    args = ["check", f"{file}:{names}", *flags, "--examples", "20", "--save-case", "none"]
+    args = ["check", f"{file}:{names}", *flags, "--examples", str(EXAMPLES_PER_CHECK)]
+    args += ["--save-case", "none"]
     status = main(args)
     return status, capsys.readouterr().out
 
@@ -75,7 +79,7 @@ def test_the_example_passes_and_its_broken_copy_is_named(
     monkeypatch.chdir(tmp_path)
     status, out = check(tmp_path, name, broken=False, capsys=capsys)
     assert status == 0, out
-    assert "AGREE: all 20 cases agree" in out
+    assert f"AGREE: all {EXAMPLES_PER_CHECK} cases agree" in out
     status, out = check(tmp_path, name, broken=True, capsys=capsys)
     assert status == 1, out
     assert "mistake: w-hh-not-transposed:" in out, out

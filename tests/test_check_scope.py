@@ -19,6 +19,7 @@ from hypothesis import given, settings
 import rnn_ref
 from verification.check.cases import LONG_T, check_cases
 from verification.check.scope import Bptt, Scope, make_scope, parse_bptt
+from verification.strategies import scaled_examples
 
 
 def test_parse_bptt_and_make_scope() -> None:
@@ -135,10 +136,16 @@ def test_the_pairwise_design_covers_every_value_and_pair() -> None:
     assert len(ROWS) < 60  # far fewer than the 51,840 of the whole product
 
 
+#: Cases per row of the design: the Hypothesis profile's examples, at least 12
+#: (dev: 12, ci: 200, thorough: 2,000), so that CI checks the correct example on 31 x 200 cases.
+FALSE_ALARM_EXAMPLES = max(12, scaled_examples(1.0))
+
+
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: ",".join(f"{v}" for v in row.values()))
 def test_no_false_alarm(row) -> None:
-    report = check(reduced(row["reduction"]), examples=12, seed=len(ROWS), **row)
+    report = check(reduced(row["reduction"]), examples=FALSE_ALARM_EXAMPLES, seed=len(ROWS), **row)
     assert report.exit_code == 0, report.text()
+    assert report.counts["agreed"] > 0, report.text()
 
 
 # ---------------------------------------------------------------------------------------
