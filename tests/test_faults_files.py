@@ -28,7 +28,8 @@ from numpy.lib import format as npy_format
 
 import rnn_ref
 from rnn_ref import cli
-from rnn_ref.tasks.chars import HELLO, HELLO_TASK, chars_sizes
+from rnn_ref.tasks.characters import chars_sizes
+from rnn_ref.tasks.hello import HELLO, HELLO_TASK
 from rnn_ref.tasks.runs import load_params
 from rnn_ref.tasks.sine import TASK as SINE_TASK
 

@@ -30,14 +30,14 @@ import pytest
 
 import rnn_ref
 from rnn_ref import cli, tasks
-from rnn_ref.tasks import chars, sentiment, sine
+from rnn_ref.tasks import chars, hello, sentiment, sine
 from rnn_ref.tasks.loop import TrainConfig
 
 PNG = b"\x89PNG\r\n\x1a\n"
 TINY = {  # name: (config, task options), each a fraction of a second
     "sine": (dataclasses.replace(sine.DEFAULTS, hidden=4, epochs=40), {}),
     "sentiment": (dataclasses.replace(sentiment.DEFAULTS, hidden=8, epochs=3), {}),
-    "hello": (dataclasses.replace(chars.HELLO_DEFAULTS, epochs=30), {}),
+    "hello": (dataclasses.replace(hello.HELLO_DEFAULTS, epochs=30), {}),
     "chars": (
         dataclasses.replace(chars.CHARS_DEFAULTS, hidden=16, epochs=4, batch_size=4),
         {"seq_length": 10, "sample_every": 2, "sample_length": 20},

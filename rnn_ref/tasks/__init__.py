@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import base, chars, sentiment, sine
+from . import base, chars, hello, sentiment, sine
 from .base import Prediction, Task
 from .loop import TrainConfig
 from .runs import Run, load_params
 
 TASKS: dict[str, Task] = {
-    task.name: task for task in (sine.TASK, sentiment.TASK, chars.HELLO_TASK, chars.CHARS_TASK)
+    task.name: task for task in (sine.TASK, sentiment.TASK, hello.HELLO_TASK, chars.CHARS_TASK)
 }
 
 
