@@ -194,3 +194,32 @@ def test_bptt_gives_the_text_of_the_older_flags(capsys):
 def test_weights_ones_is_all(capsys):
     assert cli.main(["explain", "--weights", "ones"]) == 0
     assert capsys.readouterr().out == explain(ExplainConfig(weights="all"))
+
+
+@pytest.mark.parametrize(
+    "argv, missing",
+    [
+        (["vectors", "--out", "never-written"], "jax"),
+        (["verify"], "jax"),
+        (["check", "examples/check/canonical_rnn.py"], "hypothesis"),
+    ],
+)
+def test_a_missing_extra_is_one_line_and_exit_2(argv, missing, tmp_path):
+    """Without the optional dependency a command needs: one line naming it, and the extra."""
+    block = "import sys; sys.modules['jax'] = sys.modules['hypothesis'] = None; "
+    run = "from rnn_ref.cli import main; sys.exit(main(sys.argv[1:]))"
+    example = Path(__file__).resolve().parents[1] / argv[1] if argv[0] == "check" else None
+    args = [str(example) + ":gradients"] if example else argv[1:]
+    done = subprocess.run(
+        [sys.executable, "-c", block + run, argv[0], *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"rnn-ref {argv[0]}: error: {missing} is not installed; ")
+    assert "pip install" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from ..containers import TRUNCATION_MODES
 
@@ -151,3 +152,16 @@ def _missing(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is None
+
+
+def _missing_extra(error: ModuleNotFoundError, command: str, modules: tuple[str, ...], how: str):
+    """Exit status 2 and one line when ``error`` is a missing optional dependency.
+
+    ``modules`` are the top-level modules the command's extra brings; any other missing
+    module is a bug of ours, and the error is raised again.
+    """
+    missing = (error.name or "").split(".")[0]
+    if missing not in modules:
+        raise error
+    print(f"{PROG} {command}: error: {missing} is not installed; {how}", file=sys.stderr)
+    return 2

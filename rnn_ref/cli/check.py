@@ -10,6 +10,7 @@ from ..containers import ACTIVATIONS, LOSSES
 from ._common import (
     PROG,
     _integer,
+    _missing_extra,
     _number,
 )
 
@@ -183,15 +184,8 @@ def _run_check(args: argparse.Namespace) -> int:
             **options,
         )
     except ModuleNotFoundError as error:
-        missing = (error.name or "").split(".")[0]
-        if missing not in _CHECK_DEPENDENCIES:
-            raise
-        print(
-            f"{PROG} check: error: {missing} is not installed; install the check extra: "
-            "pip install 'rnn-ref[check]' (or '.[check]' in a checkout of rnn-ref)",
-            file=sys.stderr,
-        )
-        return 2
+        how = "install the check extra: pip install 'rnn-ref[check]' (or '.[check]' in a checkout)"
+        return _missing_extra(error, "check", _CHECK_DEPENDENCIES, how)
     sys.stdout.write(report.to_json_text() if args.json else report.text())
     if report.exit_code == 2:
         print(f"{PROG} check: error: {report.reason}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import PROG
+from ._common import PROG, _missing_extra
 
 
 def _add_vectors(subparsers: argparse._SubParsersAction) -> None:
@@ -53,14 +53,8 @@ def _run_vectors(args: argparse.Namespace) -> int:
     try:
         manifest = vectors.write_suite(args.out)
     except ModuleNotFoundError as error:  # writing needs JAX: the twin confirms every number
-        if (error.name or "").split(".")[0] != "jax":
-            raise
-        print(
-            f"{PROG} vectors: error: jax is not installed, and the JAX twin confirms every "
-            "number written: pip install 'rnn-ref[verify]'",
-            file=sys.stderr,
-        )
-        return 2
+        how = "the JAX twin confirms every number written: pip install 'rnn-ref[verify]'"
+        return _missing_extra(error, "vectors", ("jax",), how)
     except vectors.GenerationError as error:
         print(f"{PROG} vectors: error: {error}", file=sys.stderr)
         return 2

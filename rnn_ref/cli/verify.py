@@ -7,8 +7,8 @@ import sys
 
 from ..containers import ACTIVATIONS, LOSSES, TRUNCATION_MODES
 from ._common import (
-    PROG,
     _integer,
+    _missing_extra,
 )
 
 _VERIFY_EXAMPLES = 10  # verification.crosscheck.DEFAULT_EXAMPLES, kept equal by a test
@@ -107,15 +107,8 @@ def _run_verify(args: argparse.Namespace) -> int:
     try:
         from verification import crosscheck, twin
     except ModuleNotFoundError as error:
-        missing = (error.name or "").split(".")[0]
-        if missing not in _VERIFY_DEPENDENCIES:
-            raise
-        print(
-            f"{PROG} verify: error: {missing} is not installed; install the verify extra: "
-            "pip install '.[verify]' in a checkout of rnn-ref",
-            file=sys.stderr,
-        )
-        return 2
+        how = "install the verify extra: pip install '.[verify]' in a checkout of rnn-ref"
+        return _missing_extra(error, "verify", _VERIFY_DEPENDENCIES, how)
     if args.no_jax_cache:
         twin.configure_cache(False)
     report = crosscheck.run(args.examples, args.seed, args.only, progress=sys.stderr.isatty())
