@@ -161,6 +161,15 @@ def test_the_truth_clipped_and_its_bound() -> None:
     assert found.id == "clipped" and f"±{c:.6g}" in found.line
 
 
+def test_one_smaller_entry_is_not_called_a_clip() -> None:
+    """A clip is seen only where two entries or more stand cut at one bound: one entry made
+    a little smaller (weight decay, say) could be the truth clipped at any value."""
+    W_xh = TRUTH.params.W_xh.copy()
+    i = np.unravel_index(np.argmax(np.abs(W_xh)), W_xh.shape)
+    W_xh[i] *= 0.99
+    assert all(f.id != "clipped" for f in _identify({"W_xh": W_xh}))
+
+
 @pytest.mark.parametrize("j", [1, 2, 5])
 def test_a_gradient_of_window_j_is_told_so_in_those_words(j) -> None:
     spec = Spec(truncation=j)
