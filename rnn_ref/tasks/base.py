@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnn_ref._npz import require_field
+from rnn_ref.files import rundir
+from rnn_ref.files._npz import require_field
 
-from . import rundir, runs
+from . import runs
 from .loop import TrainConfig
 from .runs import Run
 

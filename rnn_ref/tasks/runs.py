@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from rnn_ref import Params
-from rnn_ref._npz import TEXT, Member, parse_json_object, read_npz, require_field
 from rnn_ref._validation import check_params
+from rnn_ref.files._npz import TEXT, Member, parse_json_object, read_npz, require_field
 
 from .loop import History, TrainConfig
 
@@ -104,7 +104,7 @@ _LAYOUTS = {"W_xh": "(H, D)", "W_hh": "(H, H)", "b_h": "(H,)", "W_hy": "(O, H)",
 def load_params(path: str | Path, task: str | None = None) -> tuple[Params, dict]:
     """The parameters and the ``meta`` dictionary that ``save_params`` wrote.
 
-    The file is untrusted: ``rnn_ref._npz.read_npz`` checks it whole first (see
+    The file is untrusted: ``rnn_ref.files._npz.read_npz`` checks it whole first (see
     ``docs/reliability.md``), then ``meta``: the task's name, the training settings (as
     ``TrainConfig`` checks them) and the task's own fields (a vocabulary, say). The shapes
     of the five arrays must be those of the network that ``meta`` describes: H from

@@ -10,7 +10,7 @@ in rnn-ref, never a file written). Then the case is written twice, ``json/<id>.j
 
 The whole suite is written into a temporary directory beside ``DIR``, created before any
 number is computed (so a place that cannot take it fails at once), and renamed into place
-by the helpers of ``rnn_ref.tasks.rundir``, which does the same for training runs: ``DIR``
+by the helpers of ``rnn_ref.files.rundir``, which does the same for training runs: ``DIR``
 holds the previous suite or the new one, never a mix.
 The same version on the same machine writes the same bytes: JSON from ``repr(float)``, and
 the ``.npz`` zip entries stamped with a fixed date instead of the time of writing.
@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 import rnn_ref
-from rnn_ref.casefile import Problem, save_case
 from rnn_ref.containers import Params
-from rnn_ref.tasks import rundir
+from rnn_ref.files import rundir
+from rnn_ref.files.casefile import Problem, save_case
 
 from . import files
 from .document import to_document

@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .runs import RUN_FILES
+from ..tasks.runs import RUN_FILES
 
 PARTIAL = ".partial-"
 OLD = ".old-"
