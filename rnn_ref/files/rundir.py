@@ -1,22 +1,24 @@
-"""A run directory is written whole or not at all.
+"""A directory is written whole or not at all: a training run, a suite of golden vectors.
 
-``rnn-ref train --out DIR`` never writes into ``DIR`` itself. Before training starts,
-``check_out`` decides whether ``DIR`` may receive a run, and ``staged`` creates an empty
-temporary directory beside it, ``.DIR.partial-XXXX``: that proves the place writable
-before any time is spent. The run's files are written there; when all of them are on
-disk (each fsynced), the stage is renamed to ``DIR``. So ``DIR`` holds either the
-previous run, whole, or the new one, whole, never a mix: a full disk, a file-size limit,
-Ctrl-C or an exception at any point leaves ``DIR`` as it was and removes the stage.
+``rnn-ref train --out DIR`` and ``rnn-ref vectors --out DIR`` never write into ``DIR``
+itself. Before any time is spent, the caller decides whether ``DIR`` may receive its files
+(a run: ``rnn_ref.tasks.runs.check_out``; a suite: ``verification.vectors.generate.check_out``),
+and ``staged`` creates an empty temporary directory beside it, ``.DIR.partial-XXXX``: that
+proves the place writable. The files are written there; when all of them are on disk (each
+fsynced), the stage is renamed to ``DIR``. So ``DIR`` holds either the previous contents,
+whole, or the new ones, whole, never a mix: a full disk, a file-size limit, Ctrl-C or an
+exception at any point leaves ``DIR`` as it was and removes the stage.
 
-``DIR`` may already exist when it holds nothing but the files of a run (``RUN_FILES``):
-the old run is then replaced whole. A directory with anything else in it is refused,
-never emptied. Replacing a directory means renaming it, so ``DIR`` cannot be the working
-directory or one that contains it (the shell would be left in a deleted directory).
+``DIR`` may already exist when it holds nothing but what the caller would write there (the
+caller's check says so): the old contents are then replaced whole. A directory with
+anything else in it is refused, never emptied. Replacing a directory means renaming it, so
+``DIR`` cannot be the working directory or one that contains it (the shell would be left in
+a deleted directory).
 
 The commit is two renames, ``DIR`` to ``.DIR.old-XXXX`` and the stage to ``DIR``, then the
-old run is deleted; SIGINT and SIGTERM are held back during these three steps, so that
+old contents are deleted; SIGINT and SIGTERM are held back during these three steps, so that
 Ctrl-C or ``kill`` cannot leave ``DIR`` missing. Only a crash of the machine between the
-two renames can, and the old run is then still in ``.DIR.old-XXXX``.
+two renames can, and the old contents are then still in ``.DIR.old-XXXX``.
 """
 
 from __future__ import annotations
@@ -25,68 +27,21 @@ import contextlib
 import os
 import shutil
 import signal
-import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-
-from ..tasks.runs import RUN_FILES
 
 PARTIAL = ".partial-"
 OLD = ".old-"
 
 
-def check_out(out: str | os.PathLike) -> Path:
-    """The absolute path of ``out`` if a run may be written there, else a ``ValueError``.
-
-    Accepted: a path that does not exist yet (below directories, existing or not), an
-    empty directory, or a directory that holds only a previous run's files.
-    """
-    if not isinstance(out, str | os.PathLike):
-        raise TypeError(f"--out: expected a directory path, got {type(out).__name__}")
-    if str(out) == "":
-        raise ValueError("--out: expected a directory path, got ''")
-    path = Path(os.path.abspath(out))
-    shown = str(out)
-    if path.is_symlink():
-        raise ValueError(f"--out: expected a directory, got a symbolic link {shown!r}")
-    if path.exists():
-        if not path.is_dir():
-            raise ValueError(f"--out: expected a directory, got the existing file {shown!r}")
-        cwd = Path.cwd().resolve()
-        if cwd == path.resolve() or path.resolve() in cwd.parents:
-            raise ValueError(
-                f"--out: expected a directory other than the working directory or one "
-                f"containing it (a run replaces its directory whole), got {shown!r}"
-            )
-        others = sorted(entry.name for entry in path.iterdir() if not _is_run_file(entry))
-        if others:
-            listed = ", ".join(map(repr, others[:3])) + (", ..." if len(others) > 3 else "")
-            raise ValueError(
-                f"--out: expected a new directory, an empty one or one holding only a "
-                f"previous run's files, got {shown!r}, which also holds {listed}"
-            )
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ValueError(
-                    f"--out: expected a path below a directory, got {shown!r}, below the "
-                    f"file {str(parent)!r}"
-                )
-            break
-    return path
-
-
-def _is_run_file(entry: Path) -> bool:
-    """A regular file whose name is one that ``rnn-ref train`` writes."""
-    return entry.name in RUN_FILES and stat.S_ISREG(entry.lstat().st_mode)
-
-
 @contextlib.contextmanager
-def staged(out: Path) -> Iterator[Path]:
+def staged(out: Path, recheck: Callable[[], object]) -> Iterator[Path]:
     """An empty directory beside ``out``; renamed to ``out`` when the block ends cleanly.
 
-    ``out`` is a path that ``check_out`` returned. Missing parent directories are created
+    ``out`` is a path that the caller's check returned; ``recheck`` runs that check again
+    just before the commit (it raises ``ValueError`` if something foreign arrived in
+    ``out`` meanwhile). Missing parent directories are created
     first, and removed again (when still empty) if the block fails. On any exception,
     ``KeyboardInterrupt`` included, the stage is deleted and ``out`` is left as it was.
 
@@ -107,14 +62,14 @@ def staged(out: Path) -> Iterator[Path]:
     try:
         yield stage
         with writing(out):
-            for name in os.listdir(stage):  # every file on disk before it becomes visible
-                _fsync(stage / name)
+            for name in sorted(stage.rglob("*")):  # every file on disk before it is visible
+                _fsync(name)
             _fsync(stage)
-            # mkdtemp creates 0700; a run directory gets the usual permissions.
+            # mkdtemp creates 0700; the directory gets the usual permissions.
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(stage, 0o777 & ~umask)
-            check_out(out)  # nothing foreign arrived in out while training
+            recheck()  # nothing foreign arrived in out meanwhile
             _commit(stage, out)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -124,8 +79,8 @@ def staged(out: Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def writing(out: Path) -> Iterator[None]:
-    """Turn an ``OSError`` while the run's files are written (a full disk, a file-size
-    limit) into a ``ValueError`` that names ``out``: the user's place, not our bug."""
+    """Turn an ``OSError`` while the files are written (a full disk, a file-size limit)
+    into a ``ValueError`` that names ``out``: the user's place, not our bug."""
     try:
         yield
     except OSError as error:
@@ -181,7 +136,7 @@ def _signals_held() -> Iterator[None]:
 
 
 def _commit(stage: Path, out: Path) -> None:
-    """Rename ``stage`` to ``out``, replacing a previous run whole; Ctrl-C waits for it."""
+    """Rename ``stage`` to ``out``, replacing its old contents whole; Ctrl-C waits for it."""
     with _signals_held():
         old = None
         if out.exists() and any(out.iterdir()):
