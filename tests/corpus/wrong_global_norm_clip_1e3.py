@@ -21,6 +21,7 @@ EXPECT = {
     "target": "gradients",
     "scope": ["--bptt", "full"],
     "narrow": False,
+    "rare": "only where the gradients' global norm exceeds 1000",
 }
 
 MAX_NORM = 1e3

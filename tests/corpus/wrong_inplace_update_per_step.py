@@ -19,7 +19,7 @@ EXPECT = {
     "mistake": None,
     "accept": [],
     "equation": "(8)",
-    "quantity": ["W_xh", "W_hh", "b_h", "xs", "h0"],
+    "quantity": ["W_xh", "W_hh", "b_h"],
     "target": "gradients",
     "scope": ["--activation", "tanh", "--loss", "mse", "--bptt", "full"],
     "narrow": False,

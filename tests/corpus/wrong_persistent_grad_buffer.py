@@ -17,7 +17,7 @@ EXPECT = {
     "mistake": None,
     "accept": [],
     "equation": None,
-    "quantity": ["loss", "W_xh", "W_hh", "b_h", "W_hy", "b_y", "xs", "h0"],
+    "quantity": ["W_xh", "W_hh", "b_h", "W_hy", "b_y"],
     "target": "gradients",
     "scope": ["--activation", "tanh", "--loss", "mse", "--bptt", "full"],
     "narrow": False,
