@@ -375,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         stored = json.loads(args.report.read_text())
         for r in stored["records"]:
+            if (HERE / r["file"]).exists():
+                r["expect"] = expectation(HERE / r["file"])  # today's EXPECT
             r.update(judge(r))  # graded again by today's rules
         print(table(stored["records"]))
         print()
