@@ -21,6 +21,7 @@ EXPECT = {
     "target": "loss_and_gradients",
     "scope": ["--convention", "column", "--activation", "tanh"],
     "narrow": False,
+    "rare": "only where an entry of a gradient exceeds 5",
 }
 
 
