@@ -19,7 +19,8 @@ module docstring saying what it does and a module-level ``EXPECT`` dict (read he
 
 Per file the runner records the exit status, the verdict line, the cases compared, the
 ``mistake:`` ids (with the ones a line names as giving "the same numbers"), the quantities
-reported as disagreeing or malformed, and the wall time of the whole command. Then:
+reported as disagreeing or malformed, the wall time of the whole command and its CPU time
+(user + system: less at the mercy of a shared machine's load). Then:
 
     caught        a wrong implementation that exits 1
     named right   caught, and every id named is ``mistake`` or in ``accept``
@@ -174,17 +175,38 @@ def parse(stdout: str) -> dict:
     return out
 
 
+# Runs the check and prints its CPU time (user + system, children included) last on stderr:
+# on a shared machine the wall time says as much about the neighbours as about the checker.
+_TIMED = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(f'cpu-seconds {u.ru_utime + u.ru_stime:.3f}', file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+_CPU = re.compile(r"^cpu-seconds ([0-9.]+)$", re.MULTILINE)
+
+
 def run_one(path: Path, rnn_ref: str, extra: list[str], timeout: float) -> dict:
     expect = expectation(path)
     rel = path.relative_to(ROOT)
     command = [rnn_ref, "check", *expect["scope"], *extra, "--save-case", "none"]
     command.append(f"{rel}:{expect['target']}")
     start = time.perf_counter()
+    cpu = None
     try:
         done = subprocess.run(
-            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+            [sys.executable, "-c", _TIMED, *command],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         code, stdout, stderr = done.returncode, done.stdout, done.stderr
+        if found := _CPU.search(stderr):
+            cpu = float(found.group(1))
+            stderr = _CPU.sub("", stderr)
     except subprocess.TimeoutExpired as stopped:
         code = "timeout"
         stdout = stopped.stdout.decode() if isinstance(stopped.stdout, bytes) else ""
@@ -197,6 +219,7 @@ def run_one(path: Path, rnn_ref: str, extra: list[str], timeout: float) -> dict:
         "command": " ".join(command[1:]),
         "exit": code,
         "seconds": round(seconds, 2),
+        "cpu_seconds": cpu,
         **parse(stdout),
         "stderr": stderr.strip().splitlines()[-1] if stderr.strip() else "",
         "stdout": stdout,
@@ -250,6 +273,7 @@ def totals(records: list[dict]) -> dict:
         if not seconds:
             return None
         own = [r["check_seconds"] for r in rows if r.get("check_seconds") is not None]
+        cpu = [r["cpu_seconds"] for r in rows if r.get("cpu_seconds") is not None]
         return {
             "n": len(seconds),
             "median": statistics.median(seconds),
@@ -257,6 +281,8 @@ def totals(records: list[dict]) -> dict:
             # the time the report states (cases drawn, compared, diagnosed), without start-up
             "own_median": statistics.median(own) if own else None,
             "own_max": max(own) if own else None,
+            "cpu_median": statistics.median(cpu) if cpu else None,
+            "cpu_max": max(cpu) if cpu else None,
         }
 
     narrow = {
@@ -312,6 +338,8 @@ def summary(t: dict) -> str:
         text = f"median {x['median']:.1f} s, max {x['max']:.1f} s (n={x['n']})"
         if x.get("own_median") is not None:
             text += f"; as reported: median {x['own_median']:.1f} s, max {x['own_max']:.1f} s"
+        if x.get("cpu_median") is not None:
+            text += f"; CPU: median {x['cpu_median']:.1f} s, max {x['cpu_max']:.1f} s"
         return text
 
     narrow = ", ".join(f"{k[:-3]} {v}" for k, v in t["narrow_cases_compared"].items())

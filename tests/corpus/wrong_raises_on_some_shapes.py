@@ -1,8 +1,8 @@
-"""Bias gradient before phi', and an np.squeeze that raises when H = 1 and B > 1.
+"""Bias gradient before phi', and a buffer that raises IndexError on sequences longer than 32.
 
-Two faults: dL/db_h sums dL/dh_t before phi' (a wrong gradient on every case), and
-``np.squeeze(da)`` drops the hidden axis when H = 1, so the product with W_xh raises
-ValueError on those shapes only.
+Two faults: dL/db_h sums dL/dh_t before phi' (a wrong gradient on every case), and the
+dL/dx buffer is sized for the longest sequence of the data set the code was written for,
+so a longer sequence raises IndexError: an exception on some shapes only.
 
 Check it with::
 
@@ -21,6 +21,8 @@ EXPECT = {
     "scope": ["--bptt", "full"],
     "narrow": False,
 }
+
+MAX_T = 32  # the longest sequence of the data set
 
 
 def _sigmoid(a):
@@ -76,7 +78,7 @@ def gradients(params, xs, targets, spec, h0, weights):
 
     dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b_h)
     dW_hy, db_y = np.zeros_like(W_hy), np.zeros_like(b_y)
-    dxs = np.zeros_like(xs)
+    dxs = np.zeros((MAX_T, *xs.shape[1:]))
     dh_next = np.zeros_like(h0)
     for t in reversed(range(T)):
         dW_hy += dys[t].T @ hs[t + 1]
@@ -86,7 +88,7 @@ def gradients(params, xs, targets, spec, h0, weights):
         dW_xh += da.T @ xs[t]
         dW_hh += da.T @ hs[t]
         db_h += dh.sum(axis=0)
-        dxs[t] = np.squeeze(da) @ W_xh
+        dxs[t] = da @ W_xh
         dh_next = da @ W_hh
     return {
         "loss": loss,
@@ -95,6 +97,6 @@ def gradients(params, xs, targets, spec, h0, weights):
         "b_h": db_h,
         "W_hy": dW_hy,
         "b_y": db_y,
-        "xs": dxs,
+        "xs": dxs[:T],
         "h0": dh_next,
     }
