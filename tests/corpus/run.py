@@ -102,6 +102,7 @@ _OWN_TIME = re.compile(r"seed \d+, ([0-9.]+) s$")
 _QUANTITY = re.compile(r"^\s+(L|dL/d\w+)\s+(disagree|malformed)\b")
 _MISTAKE = re.compile(r"^mistake: ([a-z0-9-]+): (.*)$")
 _TWINS = re.compile(r"\(or, with the same numbers here: ([a-z0-9, -]+)\)")
+_BY_VALUE = re.compile(r"^--[a-z0-9-]+: fails on .*; passes on .*$|.*if it supports only.*")
 _VERDICT = re.compile(r"^(AGREE|FAIL|ERROR|BUG IN RNN-REF)\b(.*)$")
 
 
@@ -149,7 +150,7 @@ def corpus(patterns: list[str]) -> list[Path]:
 def parse(stdout: str) -> dict:
     """What the text report says: verdict line, counts, mistake ids, disagreeing quantities."""
     out = {"verdict_line": None, "cases": None, "check_seconds": None}
-    out.update(named=[], twins=[], located=[])
+    out.update(named=[], twins=[], located=[], by_value=[])
     for line in stdout.splitlines():
         if out["verdict_line"] is None and (m := _VERDICT.match(line)):
             out["verdict_line"] = line
@@ -163,6 +164,8 @@ def parse(stdout: str) -> dict:
             }
             if own := _OWN_TIME.search(line):
                 out["check_seconds"] = float(own.group(1))
+        elif _BY_VALUE.match(line):
+            out["by_value"].append(line)
         elif m := _QUANTITY.match(line):
             name = m.group(1)
             name = "loss" if name == "L" else name.removeprefix("dL/d")
@@ -304,6 +307,7 @@ def totals(records: list[dict]) -> dict:
         "located_right": sum(1 for r in caught if r["located_right"]),
         "false_alarms": sum(1 for r in right if r["grade"] != "ok"),
         "narrow_cases_compared": narrow,
+        "reports_with_flag_value_lines": sum(1 for r in records if r.get("by_value")),
         "time_failing": times([r for r in records if r["status"] == "fail"]),
         "time_passing": times([r for r in records if r["status"] == "pass"]),
     }
@@ -311,8 +315,8 @@ def totals(records: list[dict]) -> dict:
 
 def table(records: list[dict]) -> str:
     head = "| file | convention | expected | exit | grade | named | expected name | located |"
-    head += " cases | s |"
-    rows = [head, "| --- | --- | --- | --- | --- | --- | --- | --- | ---: | ---: |"]
+    head += " cases | wall s | CPU s |"
+    rows = [head, "| --- | --- | --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |"]
     for r in records:
         e = r["expect"]
         named = ", ".join(dict.fromkeys(r["named"] + r["twins"])) or "-"
@@ -324,9 +328,10 @@ def table(records: list[dict]) -> str:
         grade = r["grade"] + (f", {r['naming']}" if r["naming"] else "")
         located = {True: "right", False: "wrong", None: "-"}[r["located_right"]]
         cases = (r["cases"] or {}).get("checked", "-")
+        cpu = "-" if r.get("cpu_seconds") is None else f"{r['cpu_seconds']:.1f}"
         rows.append(
             f"| {r['file'][:-3]} | {r['convention']} | {e['verdict']} | {r['exit']} | {grade} "
-            f"| {named} | {want} | {located} | {cases} | {r['seconds']:.1f} |"
+            f"| {named} | {want} | {located} | {cases} | {r['seconds']:.1f} | {cpu} |"
         )
     return "\n".join(rows)
 
@@ -357,6 +362,8 @@ def summary(t: dict) -> str:
             f"{t['located_right']} of {t['caught']}",
             f"false alarms on correct implementations: {t['false_alarms']} of {t['correct']}",
             f"cases compared, narrow functions: {narrow or '-'}",
+            f"reports with lines on flag values (which fail, which pass): "
+            f"{t['reports_with_flag_value_lines']}",
             f"wall time, failing checks: {timing(t['time_failing'])}",
             f"wall time, passing checks: {timing(t['time_passing'])}",
         ]
@@ -403,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         stored = json.loads(args.report.read_text())
         for r in stored["records"]:
+            r.update(parse(r["stdout"]))  # read again by today's parser
             if (HERE / r["file"]).exists():
                 r["expect"] = expectation(HERE / r["file"])  # today's EXPECT
             r.update(judge(r))  # graded again by today's rules
