@@ -236,9 +236,9 @@ def test_a_diverging_run_exits_2_with_one_line(tmp_path, capsys):
 
 
 def test_the_docs_script_writes_its_tables(tmp_path, monkeypatch):
-    """bench/task_plots.py, on tiny runs: the window(k) study and the tables."""
+    """docgen/task_plots.py, on tiny runs: the window(k) study and the tables."""
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    path = Path(__file__).resolve().parents[1] / "bench" / "task_plots.py"
+    path = Path(__file__).resolve().parents[1] / "docgen" / "task_plots.py"
     spec = importlib.util.spec_from_file_location("task_plots", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

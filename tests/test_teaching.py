@@ -1,6 +1,6 @@
 """The figures of the Learning pages come from this code.
 
-bench/teaching_figures.py computes every curve it draws with rnn_ref and stores the numbers
+docgen/teaching_figures.py computes every curve it draws with rnn_ref and stores the numbers
 next to the PNGs, in docs/img/teaching_figures.json. Here they are computed again and
 compared with what is stored: a figure that the code no longer produces fails the test.
 """
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    path = ROOT / "bench" / "teaching_figures.py"
+    path = ROOT / "docgen" / "teaching_figures.py"
     spec = importlib.util.spec_from_file_location("teaching_figures", path)
     script = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = script
@@ -39,7 +39,7 @@ def test_every_figure_has_its_png_and_its_numbers():
 
 def test_the_stored_numbers_are_what_the_code_computes():
     fresh = SCRIPT.compute()
-    assert SCRIPT.stale(STORED, fresh) == [], "run python bench/teaching_figures.py"
+    assert SCRIPT.stale(STORED, fresh) == [], "run python docgen/teaching_figures.py"
 
 
 def test_the_staleness_check_can_fail():

@@ -1,7 +1,7 @@
 """Compute and draw the figures of the Learning pages of the docs.
 
-    python bench/teaching_figures.py            # writes docs/img/teaching_*.png and .json
-    python bench/teaching_figures.py --check    # exit 1 if a stored number is out of date
+    python docgen/teaching_figures.py            # writes docs/img/teaching_*.png and .json
+    python docgen/teaching_figures.py --check    # exit 1 if a stored number is out of date
 
 Every curve is computed here from ``rnn_ref`` and written twice: as a PNG (matplotlib's
 Agg canvas, no window, no pyplot state) and, with the numbers it plots, as
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         stored = json.loads(DATA.read_text(encoding="utf-8")) if DATA.exists() else {}
         names = stale(stored, fresh)
         if names:
-            print(f"stale: {', '.join(names)}: run python bench/teaching_figures.py")
+            print(f"stale: {', '.join(names)}: run python docgen/teaching_figures.py")
             return 1
         print("the figures' numbers are up to date")
         return 0
