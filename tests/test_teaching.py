@@ -48,6 +48,31 @@ def test_the_staleness_check_can_fail():
     assert SCRIPT.stale(STORED, changed) == ["gradient_flow"]
 
 
+def test_the_staleness_check_can_fail_on_either_side_of_the_u():
+    """The truncation side is compared by its digits, the rounding side by its bound."""
+    data = STORED["step_size"]
+    for dtype in ("float64", "float32"):
+        right = json.loads(json.dumps(STORED))
+        right["step_size"][dtype][-1] *= 1.001  # the largest step: truncation alone
+        assert SCRIPT.stale(STORED, right) == ["step_size"], dtype
+        left = json.loads(json.dumps(STORED))
+        bound = data["rounding"][dtype][0]  # the smallest step: rounding alone
+        left["step_size"][dtype][0] = data[dtype][0] + 2.01 * bound
+        assert SCRIPT.stale(STORED, left) == ["step_size"], dtype
+        left["step_size"][dtype][0] = data[dtype][0] + 1.99 * bound
+        assert SCRIPT.stale(STORED, left) == [], dtype
+
+
+def test_the_rounding_part_bounds_the_error_left_of_the_minimum():
+    """The bound the comparison allows is a bound: every error left of the U's minimum is
+    within it (the measured worst is 0.6 of it)."""
+    data = STORED["step_size"]
+    for dtype in ("float64", "float32"):
+        errors, rounding = np.array(data[dtype]), np.array(data["rounding"][dtype])
+        left = slice(0, int(np.argmin(errors)) + 1)
+        assert np.all(errors[left] <= rounding[left]), dtype
+
+
 def test_gradient_flow_is_the_product_the_page_describes():
     """At radius 0.5 (tanh) the norm shrinks by about the radius per step; sigmoid by more."""
     tanh = np.array(STORED["gradient_flow"]["tanh"]["0.5"])
