@@ -369,3 +369,15 @@ def test_no_jax_cache_turns_the_twins_persistent_cache_off(monkeypatch, tmp_path
     chosen.clear()
     assert main(args[:-1]) == 0
     assert chosen == []
+
+
+@pytest.mark.printed
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [(0.0, "below 1e-15"), (2.1e-16, "below 1e-15"), (1.37e-15, "1.37e-15"), (9.2e-3, "9.20e-03")],
+)
+def test_a_rounding_level_error_prints_as_below_1e_15(error: float, shown: str) -> None:
+    """0.00e+00 on one CPU is 2.10e-16 on another: the text prints neither (the JSON keeps it)."""
+    from verification.check.report import _relative_error
+
+    assert _relative_error(error) == shown

@@ -245,6 +245,7 @@ def test_the_gallery_is_named_also_under_a_batch_mean_reduction() -> None:
     assert findings[0].id == "no-carried-term"
 
 
+@pytest.mark.printed
 def test_the_page_is_up_to_date() -> None:
     """docs/mistakes.md is what docgen/mistakes_page.py writes from the gallery."""
     root = Path(__file__).resolve().parents[1]

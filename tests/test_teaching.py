@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.printed  # docs/reliability.md: the numbers we print
 
 ROOT = Path(__file__).resolve().parents[1]
 
