@@ -5,9 +5,10 @@ with a flipped byte, replaced by another kind of file (text, ``.npy``, FIFO, dev
 directory), with a ``meta`` of the wrong shape, complex / bool / object arrays, an ``.npy``
 header that declares 10^14 numbers, a zip bomb, a transposed ``W_xh``. Each case must get
 one line (``rnn-ref predict: error: ...`` and exit 2 through the CLI; one ``ValueError``
-line from ``load_case``) that names the file, in under a second, or, for a flipped byte
-that only touches bytes nobody reads, the same result as the intact file. Nothing may block:
-every call runs under an alarm.
+line from ``load_case``) that names the file, with under 10 MiB of memory traced, or, for a
+flipped byte that only touches bytes nobody reads, the same result as the intact file.
+Nothing may block: every call runs under an alarm, which fails a call that hangs (it measures
+no speed: timings are the benchmarks' job).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import io
 import json
 import os
 import signal
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -35,9 +35,21 @@ from rnn_ref.tasks.sine import TASK as SINE_TASK
 
 pytestmark = pytest.mark.fault
 
-SECONDS = 1.0  # what every refusal may take, at most
+PEAK = 10 * 2**20  # the memory every refusal may take, at most: it reads headers, not data
 H = 8
 HELLO_ALPHABET = sorted(set(HELLO))
+
+
+@contextlib.contextmanager
+def traced_peak():
+    """Yield a list that holds, on exit, the peak memory traced by tracemalloc in the block."""
+    peak: list[int] = []
+    tracemalloc.start()
+    try:
+        yield peak
+        peak.append(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
 
 
 @contextlib.contextmanager
@@ -90,31 +102,29 @@ def predict(path: Path | str, task: str = "hello", *flags: str) -> tuple[int, st
 
 
 def assert_refused(path: Path | str, *needles: str, task: str = "hello", flags=()) -> str:
-    """``predict`` refuses ``path`` with one line containing ``needles``, exit 2, < 1 s."""
-    start = time.perf_counter()
-    status, stdout, stderr = predict(path, task, *flags)
-    seconds = time.perf_counter() - start
+    """``predict`` refuses ``path`` with one line containing ``needles``, exit 2, in bounded
+    memory."""
+    with traced_peak() as peak:
+        status, stdout, stderr = predict(path, task, *flags)
     assert status == 2, f"exit {status}, stderr {stderr!r}"
     assert stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("rnn-ref predict: error: "), stderr
     assert "Traceback" not in stderr and "allow_pickle" not in stderr
     for needle in needles:
         assert needle in stderr, f"{needle!r} not in {stderr!r}"
-    assert seconds < SECONDS, f"{seconds:.2f} s"
+    assert peak[0] < PEAK, f"peak {peak[0]} bytes"
     return stderr
 
 
 def assert_case_refused(path: Path, *needles: str) -> str:
-    """``load_case`` refuses ``path`` with one ``ValueError`` line naming it, in < 1 s."""
-    start = time.perf_counter()
-    with alarm(), pytest.raises(ValueError) as caught:
+    """``load_case`` refuses ``path`` with one ``ValueError`` line naming it, in bounded memory."""
+    with traced_peak() as peak, alarm(), pytest.raises(ValueError) as caught:
         rnn_ref.load_case(path)
-    seconds = time.perf_counter() - start
     message = str(caught.value)
     assert "\n" not in message and message.startswith(f"path {str(path)!r}"), message
     for needle in needles:
         assert needle in message, f"{needle!r} not in {message!r}"
-    assert seconds < SECONDS, f"{seconds:.2f} s"
+    assert peak[0] < PEAK, f"peak {peak[0]} bytes"
     return message
 
 
@@ -354,14 +364,8 @@ def test_a_header_that_declares_1e14_numbers(tmp_path, good_params):
                 target.writestr("W_hh.npy", header_bytes((10**7, 10**7)) + bytes(64))
             else:
                 target.writestr(info, source.read(info))
-    tracemalloc.start()
-    try:
-        stderr = assert_refused(path, "member 'W_hh'", "shape (10000000, 10000000)")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    stderr = assert_refused(path, "member 'W_hh'", "shape (10000000, 10000000)")  # < PEAK
     assert "800000000000000" in stderr
-    assert peak < 2**20 * 10, f"peak {peak} bytes"
 
 
 def test_a_header_of_an_unknown_version(tmp_path, good_params):
@@ -403,13 +407,7 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def test_a_zip_bomb_is_refused_before_it_inflates(zip_bomb):
-    tracemalloc.start()
-    try:
-        assert_refused(zip_bomb, "expected at most 268435456 bytes of contents")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2**20 * 10, f"peak {peak} bytes"
+    assert_refused(zip_bomb, "expected at most 268435456 bytes of contents")  # in < PEAK
 
 
 def test_a_zip_bomb_as_a_case(zip_bomb):
@@ -438,13 +436,7 @@ def test_a_member_that_inflates_past_its_declared_size(tmp_path, good_params):
         )
         data[start + size_at : start + size_at + 4] = len(W_hh).to_bytes(4, "little")
     path.write_bytes(data)
-    tracemalloc.start()
-    try:
-        assert_refused(path, "damaged or cut-short", "Bad CRC-32")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2**20 * 10, f"peak {peak} bytes"
+    assert_refused(path, "damaged or cut-short", "Bad CRC-32")  # in < PEAK
 
 
 def test_other_byte_orders_and_layouts_load_as_native_float64(tmp_path):

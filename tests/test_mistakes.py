@@ -245,14 +245,15 @@ def test_the_gallery_is_named_also_under_a_batch_mean_reduction() -> None:
     assert findings[0].id == "no-carried-term"
 
 
+@pytest.mark.printed
 def test_the_page_is_up_to_date() -> None:
-    """docs/mistakes.md is what bench/mistakes_page.py writes from the gallery."""
+    """docs/mistakes.md is what docgen/mistakes_page.py writes from the gallery."""
     root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("mistakes_page", root / "bench/mistakes_page.py")
+    spec = importlib.util.spec_from_file_location("mistakes_page", root / "docgen/mistakes_page.py")
     page = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(page)
     written = (root / "docs/mistakes.md").read_text(encoding="utf-8")
-    assert written == page.render(), "docs/mistakes.md is stale: run python bench/mistakes_page.py"
+    assert written == page.render(), "docs/mistakes.md is stale: run python docgen/mistakes_page.py"
 
 
 def test_window_t_minus_one_done_as_full_is_the_same_pitfall() -> None:

@@ -1,6 +1,6 @@
 """The figures of the Learning pages come from this code.
 
-bench/teaching_figures.py computes every curve it draws with rnn_ref and stores the numbers
+docgen/teaching_figures.py computes every curve it draws with rnn_ref and stores the numbers
 next to the PNGs, in docs/img/teaching_figures.json. Here they are computed again and
 compared with what is stored: a figure that the code no longer produces fails the test.
 """
@@ -13,12 +13,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.printed  # docs/reliability.md: the numbers we print
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    path = ROOT / "bench" / "teaching_figures.py"
+    path = ROOT / "docgen" / "teaching_figures.py"
     spec = importlib.util.spec_from_file_location("teaching_figures", path)
     script = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = script
@@ -39,13 +42,38 @@ def test_every_figure_has_its_png_and_its_numbers():
 
 def test_the_stored_numbers_are_what_the_code_computes():
     fresh = SCRIPT.compute()
-    assert SCRIPT.stale(STORED, fresh) == [], "run python bench/teaching_figures.py"
+    assert SCRIPT.stale(STORED, fresh) == [], "run python docgen/teaching_figures.py"
 
 
 def test_the_staleness_check_can_fail():
     changed = json.loads(json.dumps(STORED))
     changed["gradient_flow"]["tanh"]["1.0"][7] *= 1.001
     assert SCRIPT.stale(STORED, changed) == ["gradient_flow"]
+
+
+def test_the_staleness_check_can_fail_on_either_side_of_the_u():
+    """The truncation side is compared by its digits, the rounding side by its bound."""
+    data = STORED["step_size"]
+    for dtype in ("float64", "float32"):
+        right = json.loads(json.dumps(STORED))
+        right["step_size"][dtype][-1] *= 1.001  # the largest step: truncation alone
+        assert SCRIPT.stale(STORED, right) == ["step_size"], dtype
+        left = json.loads(json.dumps(STORED))
+        bound = data["rounding"][dtype][0]  # the smallest step: rounding alone
+        left["step_size"][dtype][0] = data[dtype][0] + 2.01 * bound
+        assert SCRIPT.stale(STORED, left) == ["step_size"], dtype
+        left["step_size"][dtype][0] = data[dtype][0] + 1.99 * bound
+        assert SCRIPT.stale(STORED, left) == [], dtype
+
+
+def test_the_rounding_part_bounds_the_error_left_of_the_minimum():
+    """The bound the comparison allows is a bound: every error left of the U's minimum is
+    within it (the measured worst is 0.6 of it)."""
+    data = STORED["step_size"]
+    for dtype in ("float64", "float32"):
+        errors, rounding = np.array(data[dtype]), np.array(data["rounding"][dtype])
+        left = slice(0, int(np.argmin(errors)) + 1)
+        assert np.all(errors[left] <= rounding[left]), dtype
 
 
 def test_gradient_flow_is_the_product_the_page_describes():

@@ -2,7 +2,7 @@
 makes there, and what ``verification.fingerprints.identify`` names it.
 
 ``tests/test_mistakes.py`` asserts the confusion table (every mistake named as itself);
-``bench/mistakes_page.py`` prints the errors and the table into ``docs/mistakes.md``.
+``docgen/mistakes_page.py`` prints the errors and the table into ``docs/mistakes.md``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Train every task with its defaults and write the figures and tables of docs/tasks.md.
 
-    python bench/task_plots.py            # about three minutes; writes into docs/img/
-    python bench/task_plots.py --quick --out /tmp/img   # tiny runs, to check the script
+    python docgen/task_plots.py            # about three minutes; writes into docs/img/
+    python docgen/task_plots.py --quick --out /tmp/img   # tiny runs, to check the script
 
 Each task runs as a user would run it, ``python -m rnn_ref train TASK --out DIR`` in a
 fresh interpreter, so the wall time includes starting Python, the imports and the plots;
