@@ -140,20 +140,29 @@ def case(T: int, seed: int = 0):
     return params, rng.uniform(-1, 1, (T, B, D)), rng.uniform(-1, 1, (T, B, O))
 
 
+#: The lists that the open ``traces()`` blocks fill. One listener, registered once for the
+#: session, feeds them: JAX 0.8.0 (the floor) has no public way to unregister a listener.
+_TRACE_SINKS: list[list[str]] = []
+
+
+def _on_duration(event: str, duration: float, **_) -> None:
+    if event == TRACE_EVENT:
+        for sink in _TRACE_SINKS:
+            sink.append(event)
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_duration)
+
+
 @contextlib.contextmanager
 def traces() -> list[str]:
     """The jaxpr traces (i.e. jit cache misses) that happen inside the block."""
     seen: list[str] = []
-
-    def listener(event: str, duration: float, **_) -> None:
-        if event == TRACE_EVENT:
-            seen.append(event)
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
+    _TRACE_SINKS.append(seen)
     try:
         yield seen
     finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
+        _TRACE_SINKS.pop()  # blocks nest, so the last list is this block's
 
 
 def test_our_programs_run_in_float64_inside_float32_code_and_are_traced_once():

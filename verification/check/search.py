@@ -148,7 +148,10 @@ def _private_storage() -> Iterator[None]:
     """Point Hypothesis' storage (default: ``./.hypothesis``) at a temporary directory."""
     from hypothesis import configuration
 
-    previous = configuration.storage_directory(intent_to_write=False).home_directory
+    where = configuration.storage_directory(intent_to_write=False)
+    # A StorageDirectory in recent Hypothesis, the home directory's Path in older ones
+    # (6.100, the floor of pyproject.toml).
+    previous = getattr(where, "home_directory", where)
     with tempfile.TemporaryDirectory(prefix="rnn-ref-check-") as directory:
         configuration.set_hypothesis_home_dir(directory)
         try:
