@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_ref._atomic import atomic_file
+from rnn_ref.files._atomic import atomic_file
 from verification import check_gradients
 from verification.check import CheckReport
 from verification.mistakes import GALLERY, Mistake

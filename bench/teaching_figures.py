@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import rnn_ref
-from rnn_ref._atomic import atomic_file
+from rnn_ref.files._atomic import atomic_file
 
 ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "img"

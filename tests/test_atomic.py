@@ -1,4 +1,4 @@
-"""``rnn_ref._atomic.atomic_file``: a file is written whole or not at all.
+"""``rnn_ref.files._atomic.atomic_file``: a file is written whole or not at all.
 
 - A clean exit replaces the old file by the new one, with the usual permissions
   (0666 minus the umask, not mkstemp's 0600), and leaves no temporary file.
@@ -14,7 +14,7 @@ import stat
 
 import pytest
 
-from rnn_ref._atomic import atomic_file
+from rnn_ref.files._atomic import atomic_file
 
 
 @pytest.fixture

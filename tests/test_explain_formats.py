@@ -180,7 +180,7 @@ def test_an_unknown_format_is_refused_by_name(capsys):
 
 
 def test_mathml_of_the_notation():
-    from rnn_ref.explain_mathml import to_mathml
+    from rnn_ref.explain.mathml import to_mathml
 
     m = to_mathml("delta^(3)_2 = phi'(a_2) * W_hh^T delta^(3)_3")
     assert m.count("<msubsup>") == 3 and "<mi>δ</mi>" in m and "<mo>⊙</mo>" in m

@@ -40,7 +40,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__, _process
+from .. import __version__
+from ..files import _process
 from ._common import PROG
 from .check import _add_check
 from .explain import _add_explain

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnn_ref._npz import require_field
+from rnn_ref.files import rundir
+from rnn_ref.files._npz import require_field
 
-from . import rundir, runs
+from . import runs
 from .loop import TrainConfig
 from .runs import Run
 
@@ -115,7 +116,7 @@ def train(
 ) -> tuple[Run, list[Path]]:
     """Train ``task`` and, with ``out``, write its files there, whole or not at all.
 
-    ``out`` is checked before training (``rundir.check_out``): a new directory, an empty
+    ``out`` is checked before training (``runs.check_out``): a new directory, an empty
     one, or one holding only a previous run's files, which the new run replaces whole.
     The files are written into a stage beside ``out`` and appear together when the run
     is complete; an exception or Ctrl-C leaves ``out`` as it was.
@@ -135,8 +136,8 @@ def train(
     task_options = options_from(task.options, options)
     if out is None:
         return task.run(config, task_options, progress), []
-    place = rundir.check_out(out)
-    with rundir.staged(place) as stage:
+    place = runs.check_out(out)
+    with rundir.staged(place, lambda: runs.check_out(place)) as stage:
         run = task.run(config, task_options, progress)
         with rundir.writing(place):
             files = runs.write_run(stage, run)

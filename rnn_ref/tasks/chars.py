@@ -27,7 +27,7 @@ import numpy as np
 
 import rnn_ref
 from rnn_ref import Params
-from rnn_ref._atomic import atomic_file
+from rnn_ref.files._atomic import atomic_file
 
 from . import plots
 from .base import (

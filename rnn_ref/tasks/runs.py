@@ -9,24 +9,72 @@ rebuild the data (a vocabulary, for one). It loads with ``np.load`` and no pickl
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from rnn_ref import Params
-from rnn_ref._npz import TEXT, Member, parse_json_object, read_npz, require_field
 from rnn_ref._validation import check_params
+from rnn_ref.files._npz import TEXT, Member, parse_json_object, read_npz, require_field
 
 from .loop import History, TrainConfig
 
 METRICS_FILE = "metrics.json"
 PARAMS_FILE = "params.npz"
 #: Every name that a run may write: a directory holding only these holds a previous run,
-#: which a new run may replace (``rundir.check_out``). A task's new file joins this list.
+#: which a new run may replace (``check_out``). A task's new file joins this list.
 RUN_FILES = frozenset(
     {METRICS_FILE, PARAMS_FILE, "loss.png", "predictions.png", "confusion.png", "samples.txt"}
 )
+
+
+def check_out(out: str | os.PathLike) -> Path:
+    """The absolute path of ``out`` if a run may be written there, else a ``ValueError``.
+
+    Accepted: a path that does not exist yet (below directories, existing or not), an
+    empty directory, or a directory that holds only a previous run's files.
+    """
+    if not isinstance(out, str | os.PathLike):
+        raise TypeError(f"--out: expected a directory path, got {type(out).__name__}")
+    if str(out) == "":
+        raise ValueError("--out: expected a directory path, got ''")
+    path = Path(os.path.abspath(out))
+    shown = str(out)
+    if path.is_symlink():
+        raise ValueError(f"--out: expected a directory, got a symbolic link {shown!r}")
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"--out: expected a directory, got the existing file {shown!r}")
+        cwd = Path.cwd().resolve()
+        if cwd == path.resolve() or path.resolve() in cwd.parents:
+            raise ValueError(
+                f"--out: expected a directory other than the working directory or one "
+                f"containing it (a run replaces its directory whole), got {shown!r}"
+            )
+        others = sorted(entry.name for entry in path.iterdir() if not _is_run_file(entry))
+        if others:
+            listed = ", ".join(map(repr, others[:3])) + (", ..." if len(others) > 3 else "")
+            raise ValueError(
+                f"--out: expected a new directory, an empty one or one holding only a "
+                f"previous run's files, got {shown!r}, which also holds {listed}"
+            )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(
+                    f"--out: expected a path below a directory, got {shown!r}, below the "
+                    f"file {str(parent)!r}"
+                )
+            break
+    return path
+
+
+def _is_run_file(entry: Path) -> bool:
+    """A regular file whose name is one that ``rnn-ref train`` writes."""
+    return entry.name in RUN_FILES and stat.S_ISREG(entry.lstat().st_mode)
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +152,7 @@ _LAYOUTS = {"W_xh": "(H, D)", "W_hh": "(H, H)", "b_h": "(H,)", "W_hy": "(O, H)",
 def load_params(path: str | Path, task: str | None = None) -> tuple[Params, dict]:
     """The parameters and the ``meta`` dictionary that ``save_params`` wrote.
 
-    The file is untrusted: ``rnn_ref._npz.read_npz`` checks it whole first (see
+    The file is untrusted: ``rnn_ref.files._npz.read_npz`` checks it whole first (see
     ``docs/reliability.md``), then ``meta``: the task's name, the training settings (as
     ``TrainConfig`` checks them) and the task's own fields (a vocabulary, say). The shapes
     of the five arrays must be those of the network that ``meta`` describes: H from

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_ref.casefile import (
+from rnn_ref.containers import Params, Spec
+from rnn_ref.files.casefile import (
     SPEC_FIELDS,
     Problem,
     _checked_arrays,  # the checks save_case and load_case run
 )
-from rnn_ref.containers import Params, Spec
 
 from . import files
 from .files import GRADIENTS, INPUTS, SIZE_NAMES, field, shape_of

@@ -10,8 +10,8 @@ in rnn-ref, never a file written). Then the case is written twice, ``json/<id>.j
 
 The whole suite is written into a temporary directory beside ``DIR``, created before any
 number is computed (so a place that cannot take it fails at once), and renamed into place
-by the helpers of ``rnn_ref.tasks.rundir``, which does the same for training runs: ``DIR``
-holds the previous suite or the new one, never a mix.
+by ``rnn_ref.files.rundir``, which does the same for training runs: ``DIR`` holds the
+previous suite or the new one, never a mix.
 The same version on the same machine writes the same bytes: JSON from ``repr(float)``, and
 the ``.npz`` zip entries stamped with a fixed date instead of the time of writing.
 """
@@ -22,17 +22,15 @@ import dataclasses
 import hashlib
 import io
 import os
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 import rnn_ref
-from rnn_ref.casefile import Problem, save_case
 from rnn_ref.containers import Params
-from rnn_ref.tasks import rundir
+from rnn_ref.files import rundir
+from rnn_ref.files.casefile import Problem, save_case
 
 from . import files
 from .document import to_document
@@ -102,9 +100,7 @@ def write_suite(out: str | os.PathLike) -> dict:
         GenerationError: rnn_ref and the JAX twin disagree on a case.
     """
     path = check_out(out)
-    created = rundir._make_parents(path.parent)  # and removed again on failure
-    stage = _stage(path)
-    try:
+    with rundir.staged(path, lambda: check_out(out)) as stage:
         documents = []
         for case in SUITE:
             problem = case.problem()
@@ -112,30 +108,7 @@ def write_suite(out: str | os.PathLike) -> dict:
             documents.append((case, dataclasses.replace(problem, expected=expected)))
         with rundir.writing(path):
             manifest = _write_files(stage, documents)
-            for name in sorted(p for p in stage.rglob("*") if p.is_file()):
-                rundir._fsync(name)
-            for folder in (stage / "json", stage / "npz", stage):
-                rundir._fsync(folder)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(stage, 0o777 & ~umask)
-            check_out(out)  # nothing foreign arrived meanwhile
-            rundir._commit(stage, path)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        rundir._remove_empty(created)
-        raise
     return manifest
-
-
-def _stage(path: Path) -> Path:
-    try:
-        return Path(tempfile.mkdtemp(prefix=f".{path.name}{rundir.PARTIAL}", dir=path.parent))
-    except OSError as error:
-        raise ValueError(
-            f"--out: expected a place where a directory can be created, got {str(path)!r} "
-            f"({error.strerror or error})"
-        ) from None
 
 
 def check_out(out: str | os.PathLike) -> Path:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_ref.casefile import load_case
 from rnn_ref.containers import Params
+from rnn_ref.files.casefile import load_case
 
 from . import files
 from .document import ID, TIERS, ReadCase, read_case

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_ref.casefile import Problem
 from rnn_ref.containers import Params, Spec
+from rnn_ref.files.casefile import Problem
 
 #: The tiers, in the order the manifest lists them.
 TIERS = ("basic", "edge", "hard")

@@ -8,9 +8,9 @@ each step to every gradient. The numbers come from the teaching layer
 one loss term at a time; they are not taken from ``rnn_ref.gradients``. The last line
 compares their sums with ``rnn_ref.gradients``.
 
-The case is drawn from a seed or read from a case file (``rnn_ref.explain_case``). The walk
-writes to a renderer, one per format: text (``explain_text``), Markdown
-(``explain_markdown``) and one self-contained HTML page (``explain_html``).
+The case is drawn from a seed or read from a case file (``rnn_ref.explain.case``). The walk
+writes to a renderer, one per format: text (``rnn_ref.explain.text``), Markdown
+(``rnn_ref.explain.markdown``) and one self-contained HTML page (``rnn_ref.explain.html``).
 
 Equation numbers are those of ``docs/bptt.md``: (1) a_t, (2) h_t, (3) y_t, (4) the loss,
 (5) dL/dy_t, (6) dW_hy, (7) db_y, (8) dL/dh_t, (9) delta_t, (10) dW_xh, (11) dW_hh,
@@ -24,8 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .bptt import gradients
-from .explain_case import (
+from ..bptt import gradients
+from .case import (
     H0_CHOICES,
     MAX_LINES,
     MAX_NUMBERS,
@@ -42,8 +42,8 @@ from .explain_case import (
     span,
     truncation_name,
 )
-from .explain_passes import Step, Totals, backward_pass, forward_pass
-from .explain_text import NOT_REACHED, REACHED, Renderer, Silent, TextRenderer
+from .passes import Step, Totals, backward_pass, forward_pass
+from .text import NOT_REACHED, REACHED, Renderer, Silent, TextRenderer
 
 __all__ = [
     "FORMATS",
@@ -201,11 +201,11 @@ _DEFAULT = ExplainConfig()
 def _renderer(format: str, precision: int, batch: int, write: Callable[[str], object]) -> Renderer:
     """The renderer of ``format``; Markdown and HTML are imported only when asked for."""
     if format == "markdown":
-        from .explain_markdown import MarkdownRenderer
+        from .markdown import MarkdownRenderer
 
         return MarkdownRenderer(precision, batch, write)
     if format == "html":
-        from .explain_html import HtmlRenderer
+        from .html import HtmlRenderer
 
         return HtmlRenderer(precision, batch, write)
     return TextRenderer(precision, batch, write)

@@ -5,7 +5,7 @@ equation number, its label (maths as code, in the notation of the text) and its 
 a matrix one row per line). The reach grid and the per-step summary are tables too. Prose
 that could be read as Markdown is escaped, and so are the ``|`` that would end a table cell
 (GitHub's tables need them escaped even inside code). The renderer's methods are those of
-``rnn_ref.explain_text``.
+``rnn_ref.explain.text``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .explain_text import (
+from .text import (
     GRID_TITLE,
     format_array,
     format_row,

@@ -30,9 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _npz
-from ._atomic import atomic_file
-from ._validation import (
+from .._validation import (
     as_array,
     check_finite,
     check_inputs,
@@ -40,7 +38,9 @@ from ._validation import (
     check_targets,
     check_weights,
 )
-from .containers import Params, Spec
+from ..containers import Params, Spec
+from . import _npz
+from ._atomic import atomic_file
 
 FORMAT = "rnn-ref-case"
 VERSION = 1

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation as v
-from .casefile import load_case
-from .containers import Params, Spec
-from .initialise import init_params
+from .. import _validation as v
+from ..containers import Params, Spec
+from ..files.casefile import load_case
+from ..initialise import init_params
 
 H0_CHOICES = ("zeros", "random")
 WEIGHT_CHOICES = ("all", "last")

@@ -8,7 +8,7 @@ can read the numbers back), the reach grid in colour, and the per-step summary. 
 well-formed XML (void elements closed, every attribute quoted).
 
 Every piece of text that reaches the page is escaped (a case file's comment is untrusted).
-The renderer's methods are those of ``rnn_ref.explain_text``.
+The renderer's methods are those of ``rnn_ref.explain.text``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from html import escape
 
 import numpy as np
 
-from .explain_mathml import to_mathml
-from .explain_text import (
+from .mathml import to_mathml
+from .text import (
     GRID_TITLE,
     REACHED,
     format_array,

@@ -1,6 +1,6 @@
 """The forward and backward passes that ``rnn-ref explain`` shows, one step at a time.
 
-Each value is written to the renderer as soon as it is computed (``rnn_ref.explain_text``
+Each value is written to the renderer as soon as it is computed (``rnn_ref.explain.text``
 lists the renderer's methods), with the number of the equation it computes: (1) to (14) of
 ``docs/bptt.md``, and (W1) to (W3) and (C1) of ``docs/truncation.md``. The values come from
 ``rnn_ref.step_forward`` / ``rnn_ref.step_backward``; under window(k) one ``step_backward``
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import phi_prime
-from .containers import Spec
-from .explain_case import Case, last_reacher, reach, span
-from .explain_text import Renderer
-from .step import StepCache, step_backward, step_forward
+from ..activations import phi_prime
+from ..containers import Spec
+from ..step import StepCache, step_backward, step_forward
+from .case import Case, last_reacher, reach, span
+from .text import Renderer
 
 # How phi'(a_t) is computed from h_t = phi(a_t) (rnn_ref.activations).
 _PHI_PRIME = {"tanh": "1 - h_{t}^2", "sigmoid": "h_{t} (1 - h_{t})", "relu": "[h_{t} > 0]"}
