@@ -69,6 +69,31 @@ def format_scalar(x: float, precision: int) -> str:
     return f"{x: .{precision}f}"
 
 
+def format_column(values: Sequence[float], precision: int) -> list[str]:
+    """One column of the per-step summary, every number in one format.
+
+    Fixed, ``precision`` decimals, when that shows every nonzero value with two significant
+    digits or more and none reaches 10^6; otherwise scientific, ``precision`` significant
+    digits, for the whole column. So a gradient that vanished to 3e-9 is never printed as
+    0.0000, which would read as a gradient cut off. An exact zero (a loss weight of 0, a
+    gradient truncation cut) is printed ``0`` in either format.
+    """
+    nonzero = [abs(x) for x in values if x != 0]
+    fixed = not nonzero or (min(nonzero) >= 10.0 ** (1 - precision) and max(nonzero) < 1e6)
+    return [
+        "0" if x == 0 else f"{x: .{precision}f}" if fixed else f"{x: .{precision - 1}e}"
+        for x in values
+    ]
+
+
+def format_table(rows: Sequence[tuple[int, Sequence[float]]], precision: int) -> list[list[str]]:
+    """The cells of the per-step summary: the step, then each column by ``format_column``."""
+    values = [v for _, v in rows]
+    columns = [format_column(column, precision) for column in zip(*values, strict=True)]
+    cells = zip(*columns, strict=True)
+    return [[str(t), *row] for (t, _), row in zip(rows, cells, strict=True)]
+
+
 def format_row(rows: np.ndarray, b: int, precision: int) -> str:
     """Sequence b's value in ``rows``: an array, a number, or an integer class id."""
     if rows.ndim > 1:
@@ -155,9 +180,7 @@ class TextRenderer:
             self.line(f"  {plain(label).ljust(width)}  {row}{'' if counts else '  (weight 0)'}")
 
     def table(self, headers: Sequence[str], rows: Sequence[tuple[int, Sequence[float]]]) -> None:
-        texts = [
-            [str(t), *(format_scalar(x, self.precision) for x in values)] for t, values in rows
-        ]
+        texts = format_table(rows, self.precision)
         widths = [max(len(h), *(len(r[i]) for r in texts)) for i, h in enumerate(headers)]
         self.line("  " + "  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
         for r in texts:
