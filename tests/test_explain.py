@@ -388,3 +388,17 @@ def test_a_column_that_fixed_decimals_show_well_stays_fixed():
     assert format_column([0.00043, 1.5], 4) == [" 4.300e-04", " 1.500e+00"]
     assert format_column([2e6, 1.0], 2) == [" 2.0e+06", " 1.0e+00"]
     assert format_column([-3e-9, 0.0], 8) == ["-3.0000000e-09", "0"]
+
+
+@pytest.mark.parametrize("precision", [4, 8])
+def test_the_listing_keeps_fixed_decimals_on_every_line(precision):
+    """Under window(2) at T = 4 an entry of delta_4 is -1.2e-4: NumPy alone prints that
+    array, and the lines made from it, in scientific notation, and the column of values
+    changes format part-way. The listing is in fixed decimals throughout."""
+    text = explain(ExplainConfig(steps=4, truncation=2, precision=precision))
+    listing = text[: text.index("Per-step summary")]
+    assert "step t=4 (" in listing
+    assert not re.search(r"\d[eE][+-]?\d", listing), "scientific notation in the listing"
+    rows = read_text(listing)
+    tiny = [label for label, values in rows.items() if np.any((values != 0) & (abs(values) < 1e-3))]
+    assert tiny, "the case no longer has an entry that NumPy would print in e-notation"

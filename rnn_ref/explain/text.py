@@ -54,11 +54,18 @@ def split_label(label: str) -> tuple[str, str]:
 
 
 def format_array(a: np.ndarray, precision: int, indent: int = 0) -> str:
-    """``a`` with ``precision`` decimals, a matrix one row per line after ``indent`` spaces."""
+    """``a`` with ``precision`` decimals, a matrix one row per line after ``indent`` spaces.
+
+    Always fixed decimals (``suppress_small``): left to itself, NumPy switches an array with one
+    tiny entry to scientific notation, and the listing's column of values changed format
+    from one line to the next. A value below the last decimal prints as 0.0000 here; the
+    per-step summary (``format_column``) shows how small it is.
+    """
     return np.array2string(
         np.asarray(a),
         precision=precision,
         floatmode="fixed",
+        suppress_small=True,
         sign=" ",
         max_line_width=1_000_000,
         prefix=" " * indent,
