@@ -345,3 +345,60 @@ def test_softmax_of_y_is_printed_for_cross_entropy():
         expected = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
         np.testing.assert_allclose(p, expected, rtol=0, atol=1e-15, err_msg=f"softmax(y_{t})")
     assert "softmax(y_1)" not in explain(ExplainConfig(steps=3))
+
+
+FIXED = re.compile(r"^-?\d+\.\d+$")
+SCIENTIFIC = re.compile(r"^-?\d\.\d+e[+-]\d\d$")
+
+
+@pytest.mark.parametrize("precision", [4, 8])
+def test_a_vanished_gradient_is_never_printed_as_zero(precision):
+    """-T 30 --weights last: the one loss term's gradient shrinks by 1e-5 or more on its way
+    back. Each column of the summary is in one format; the vanished norms are in scientific
+    notation with ``precision`` significant digits and read back as the norms of
+    rnn_ref.gradients; only an exact zero (the loss terms of weight 0) is printed 0."""
+    config = ExplainConfig(steps=30, weights="last", precision=precision)
+    text = explain(config)
+    lines = section(text, "Per-step summary", "Totals")
+    cells = [line.split()[1:] for line in lines[1:]]
+    columns = list(zip(*cells, strict=True))
+    names = ("w_t l_t", *SUMMARY_HEADERS[3:])
+    for header, column in zip(names, columns, strict=True):
+        formats = {"zero" if c == "0" else "fixed" if FIXED.match(c) else "sci" for c in column}
+        assert formats - {"zero"} in ({"fixed"}, {"sci"}), f"{header}: mixed formats {column}"
+        assert not any(re.fullmatch(r"-?0\.0+", c) for c in column), f"{header}: {column}"
+    assert columns[0][:29] == ("0",) * 29  # w_t l_t: weight 0 before the last step
+    case = build_case(config)
+    ref = rnn_ref.gradients(
+        case.params, case.xs, case.targets, case.spec, h0=case.h0, weights=case.weights
+    )
+    norms = np.linalg.norm(ref.xs.reshape(30, -1), axis=1)  # ||dL/dx_t||
+    assert norms[0] < 1e-5 * norms[-1], "the case no longer shows a vanished gradient"
+    dx = columns[4]
+    assert all(SCIENTIFIC.match(c) for c in dx), dx
+    assert all(len(c.split("e")[0].replace("-", "").replace(".", "")) == precision for c in dx)
+    printed_norms = np.array([float(c) for c in dx])
+    np.testing.assert_allclose(printed_norms, norms, rtol=10.0 ** (1 - precision))
+
+
+def test_a_column_that_fixed_decimals_show_well_stays_fixed():
+    from rnn_ref.explain.text import format_column
+
+    assert format_column([0.0, 0.0043, 1.5], 4) == ["0", " 0.0043", " 1.5000"]
+    assert format_column([0.00043, 1.5], 4) == [" 4.300e-04", " 1.500e+00"]
+    assert format_column([2e6, 1.0], 2) == [" 2.0e+06", " 1.0e+00"]
+    assert format_column([-3e-9, 0.0], 8) == ["-3.0000000e-09", "0"]
+
+
+@pytest.mark.parametrize("precision", [4, 8])
+def test_the_listing_keeps_fixed_decimals_on_every_line(precision):
+    """Under window(2) at T = 4 an entry of delta_4 is -1.2e-4: NumPy alone prints that
+    array, and the lines made from it, in scientific notation, and the column of values
+    changes format part-way. The listing is in fixed decimals throughout."""
+    text = explain(ExplainConfig(steps=4, truncation=2, precision=precision))
+    listing = text[: text.index("Per-step summary")]
+    assert "step t=4 (" in listing
+    assert not re.search(r"\d[eE][+-]?\d", listing), "scientific notation in the listing"
+    rows = read_text(listing)
+    tiny = [label for label, values in rows.items() if np.any((values != 0) & (abs(values) < 1e-3))]
+    assert tiny, "the case no longer has an entry that NumPy would print in e-notation"

@@ -122,3 +122,34 @@ def test_without_chromium_the_test_fails_with_the_install_command(monkeypatch, t
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match=r"apt-get install -y chromium"):
         chromium(tmp_path, "--version")
+
+
+def test_in_a_notebook_the_page_shows_in_its_frame_and_keeps_its_styles_to_itself(tmp_path):
+    """``_repr_html_`` as Jupyter places it, inside an output ``<div>`` of a page with its own
+    styles: the page of --format html draws in its frame (its dark text, its pale rows), and
+    the notebook keeps its background (the page's ``body`` rule stays in the frame)."""
+    from PIL import Image
+
+    notebook = tmp_path / "notebook.html"
+    shot = tmp_path / "notebook.png"
+    yellow = (255, 250, 205)
+
+    def show(cell: str) -> np.ndarray:
+        notebook.write_text(
+            f"<!doctype html><html><head><style>body {{ margin: 0; background: rgb{yellow} }}"
+            f'</style></head><body><div class="output">{cell}</div></body></html>',
+            encoding="utf-8",
+        )
+        chromium(tmp_path, f"--screenshot={shot}", "--window-size=1000,800", notebook.as_uri())
+        return np.asarray(Image.open(shot).convert("RGB")).astype(int)
+
+    pixels = show(explain(CONFIG)._repr_html_())
+    frame, below = pixels[:600], pixels[700:]
+    dark = np.all(np.abs(frame - (0x1D, 0x23, 0x30)) < 30, axis=2)  # the page's text colour
+    assert dark.mean() > 0.005, f"{dark.mean():.4f} of the frame in the page's text colour"
+    pale = np.all(frame == (0xF5, 0xF7, 0xFB), axis=2)  # its tables' even rows
+    assert pale.sum() > 1000, "no row of the page's tables in the frame"
+    assert np.all(below == yellow), "the notebook's background changed"
+    # The check can fail: the page put in the notebook as it is restyles the notebook.
+    leaked = show(explain(CONFIG, "html"))
+    assert not np.all(leaked[700:] == yellow)

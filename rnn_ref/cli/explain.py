@@ -15,6 +15,7 @@ from ..explain import (
     SUMMARY_AFTER,
     WEIGHT_CHOICES,
     ExplainConfig,
+    save_explain_case,
     write_explain,
 )
 from ..initialise import SCHEMES
@@ -46,6 +47,7 @@ examples:
   rnn-ref explain --loss softmax_ce --weights last -O 3
   rnn-ref explain -T 30 --bptt window:4               # the per-step summary
   rnn-ref explain --case failing-case.npz --format html > case.html
+  rnn-ref explain -T 3 --save-case mine.npz           # the case, for your own code
 
 With --case FILE.npz the case is read from a case file instead (docs/case-format.md; a
 case that rnn-ref check saved, a golden vector): its parameters, data, h0, loss weights and
@@ -170,6 +172,13 @@ def _add_explain(subparsers: argparse._SubParsersAction) -> None:
         help="walk the case in this case file (docs/case-format.md) instead of a drawn one",
     )
     data.add_argument(
+        "--save-case",
+        metavar="FILE.npz",
+        help="also write the case walked through to this case file (docs/case-format.md), "
+        "for rnn_ref.load_case in your own code; an existing file is replaced only if it is "
+        "a case file",
+    )
+    data.add_argument(
         "--format",
         choices=FORMATS,
         default="text",
@@ -219,6 +228,17 @@ def _run_explain(args: argparse.Namespace) -> int:
         case=args.case,
         summary_after=None if args.full else args.summary_after,
     )
+    if args.save_case is not None:
+        try:
+            saved = save_explain_case(config, args.save_case)
+        except ValueError as error:
+            message = str(error)
+            if not message.startswith("path: "):
+                raise
+            raise ValueError(f"--save-case: {message.removeprefix('path: ')}") from None
+        print(
+            f"rnn-ref explain: the case is in {saved} (rnn_ref.load_case reads it)", file=sys.stderr
+        )
     # Piece by piece: the first lines show at once.
     write_explain(config, sys.stdout.write, args.format)
     return 0

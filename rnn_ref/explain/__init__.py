@@ -22,11 +22,13 @@ from .walk import (
     WEIGHT_CHOICES,
     Case,
     ExplainConfig,
+    Walkthrough,
     build_case,
     check_size,
     explain,
     printed_size,
     reach,
+    save_explain_case,
     write_explain,
 )
 
@@ -40,10 +42,12 @@ __all__ = [
     "WEIGHT_CHOICES",
     "Case",
     "ExplainConfig",
+    "Walkthrough",
     "build_case",
     "check_size",
     "explain",
     "printed_size",
     "reach",
+    "save_explain_case",
     "write_explain",
 ]

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .. import _validation as v
 from ..containers import Params, Spec
-from ..files.casefile import load_case
+from ..files.casefile import Problem, load_case, save_case
 from ..initialise import init_params
 
 H0_CHOICES = ("zeros", "random")
@@ -238,3 +239,40 @@ def interval(first: int, last: int) -> str:
 def span(first: int, last: int, noun: str) -> str:
     """``transition 3`` or ``transitions 2..3``."""
     return f"{noun}{'' if first == last else 's'} {interval(first, last)}"
+
+
+def save_explain_case(config: ExplainConfig, path: str | os.PathLike) -> Path:
+    """Write the case ``explain(config)`` walks through to ``path``, a case file.
+
+    The file (docs/case-format.md) holds the parameters, data, ``h0``, loss weights and
+    ``Spec``, so a learner can load the exact numbers into their own code with
+    ``rnn_ref.load_case``, or walk it again with ``--case``. It is written whole or not at
+    all; an existing file is replaced only if it is a case file itself.
+
+    Raises:
+        ValueError, TypeError: the configuration (as in ``build_case``), or ``path`` names a
+            directory, a file that is not a case file, or a place that cannot be written.
+    """
+    case = build_case(config)
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"path: expected a file name, got {str(target)!r}, a directory")
+    if target.exists():
+        try:
+            load_case(target)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"path: expected a new file or a case file to replace, got {str(target)!r}, "
+                "which is not a case file; refusing to overwrite it"
+            ) from None
+    comment = f"rnn-ref explain, {case.source}" + (f": {case.comment}" if case.comment else "")
+    problem = Problem(
+        params=case.params,
+        xs=case.xs,
+        targets=case.targets,
+        spec=case.spec,
+        h0=case.h0,
+        weights=case.weights,
+        comment=comment,
+    )
+    return save_case(target, problem)

@@ -25,6 +25,7 @@ from .text import (
     format_array,
     format_row,
     format_scalar,
+    format_table,
     plain,
     segments,
     split_label,
@@ -159,10 +160,8 @@ class HtmlRenderer:
         self._close()
         head = "".join(f"<th>{rich(f'${h}$')}</th>" for h in headers)
         out = [f'<table class="summary"><thead><tr>{head}</tr></thead><tbody>\n']
-        for t, values in rows:
-            cells = "".join(
-                f'<td class="value">{escape(format_scalar(x, self.precision))}</td>' for x in values
-            )
+        for t, *values in format_table(rows, self.precision):
+            cells = "".join(f'<td class="value">{escape(x)}</td>' for x in values)
             out.append(f'<tr data-label="summary t={t}"><th>{t}</th>{cells}</tr>\n')
         out.append("</tbody></table>\n")
         self.write("".join(out))

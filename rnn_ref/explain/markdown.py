@@ -20,6 +20,7 @@ from .text import (
     format_array,
     format_row,
     format_scalar,
+    format_table,
     plain,
     segments,
     split_label,
@@ -117,9 +118,8 @@ class MarkdownRenderer:
         self._close()
         self.write(f"| {' | '.join(code(h) for h in headers)} |\n")
         self.write(f"|{' --: |' * len(headers)}\n")
-        for t, values in rows:
-            cells = " | ".join(code(format_scalar(x, self.precision)) for x in values)
-            self.write(f"| {t} | {cells} |\n")
+        for t, *cells in format_table(rows, self.precision):
+            self.write(f"| {t} | {' | '.join(map(code, cells))} |\n")
         self.write("\n")
 
     def end(self) -> None:

@@ -54,11 +54,18 @@ def split_label(label: str) -> tuple[str, str]:
 
 
 def format_array(a: np.ndarray, precision: int, indent: int = 0) -> str:
-    """``a`` with ``precision`` decimals, a matrix one row per line after ``indent`` spaces."""
+    """``a`` with ``precision`` decimals, a matrix one row per line after ``indent`` spaces.
+
+    Always fixed decimals (``suppress_small``): left to itself, NumPy switches an array with one
+    tiny entry to scientific notation, and the listing's column of values changed format
+    from one line to the next. A value below the last decimal prints as 0.0000 here; the
+    per-step summary (``format_column``) shows how small it is.
+    """
     return np.array2string(
         np.asarray(a),
         precision=precision,
         floatmode="fixed",
+        suppress_small=True,
         sign=" ",
         max_line_width=1_000_000,
         prefix=" " * indent,
@@ -67,6 +74,31 @@ def format_array(a: np.ndarray, precision: int, indent: int = 0) -> str:
 
 def format_scalar(x: float, precision: int) -> str:
     return f"{x: .{precision}f}"
+
+
+def format_column(values: Sequence[float], precision: int) -> list[str]:
+    """One column of the per-step summary, every number in one format.
+
+    Fixed, ``precision`` decimals, when that shows every nonzero value with two significant
+    digits or more and none reaches 10^6; otherwise scientific, ``precision`` significant
+    digits, for the whole column. So a gradient that vanished to 3e-9 is never printed as
+    0.0000, which would read as a gradient cut off. An exact zero (a loss weight of 0, a
+    gradient truncation cut) is printed ``0`` in either format.
+    """
+    nonzero = [abs(x) for x in values if x != 0]
+    fixed = not nonzero or (min(nonzero) >= 10.0 ** (1 - precision) and max(nonzero) < 1e6)
+    return [
+        "0" if x == 0 else f"{x: .{precision}f}" if fixed else f"{x: .{precision - 1}e}"
+        for x in values
+    ]
+
+
+def format_table(rows: Sequence[tuple[int, Sequence[float]]], precision: int) -> list[list[str]]:
+    """The cells of the per-step summary: the step, then each column by ``format_column``."""
+    values = [v for _, v in rows]
+    columns = [format_column(column, precision) for column in zip(*values, strict=True)]
+    cells = zip(*columns, strict=True)
+    return [[str(t), *row] for (t, _), row in zip(rows, cells, strict=True)]
 
 
 def format_row(rows: np.ndarray, b: int, precision: int) -> str:
@@ -155,9 +187,7 @@ class TextRenderer:
             self.line(f"  {plain(label).ljust(width)}  {row}{'' if counts else '  (weight 0)'}")
 
     def table(self, headers: Sequence[str], rows: Sequence[tuple[int, Sequence[float]]]) -> None:
-        texts = [
-            [str(t), *(format_scalar(x, self.precision) for x in values)] for t, values in rows
-        ]
+        texts = format_table(rows, self.precision)
         widths = [max(len(h), *(len(r[i]) for r in texts)) for i, h in enumerate(headers)]
         self.line("  " + "  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
         for r in texts:

@@ -21,6 +21,7 @@ deltas of each loss term under window(k), and (C1), what a state entering a chun
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from .case import (
     interval,
     printed_size,
     reach,
+    save_explain_case,
     span,
     truncation_name,
 )
@@ -55,11 +57,13 @@ __all__ = [
     "WEIGHT_CHOICES",
     "Case",
     "ExplainConfig",
+    "Walkthrough",
     "build_case",
     "check_size",
     "explain",
     "printed_size",
     "reach",
+    "save_explain_case",
     "write_explain",
 ]
 
@@ -211,17 +215,53 @@ def _renderer(format: str, precision: int, batch: int, write: Callable[[str], ob
     return TextRenderer(precision, batch, write)
 
 
-def explain(config: ExplainConfig = _DEFAULT, format: str = "text") -> str:
+class Walkthrough(str):
+    """The walk-through as a ``str``, which also shows itself in a notebook.
+
+    It is the text ``explain`` returns (print it, search it, save it) and remembers the
+    configuration and format it was made from. Jupyter asks an object for its richest form:
+    ``_repr_html_`` gives the page of ``--format html`` in a frame of its own (its styles
+    stay inside), ``_repr_markdown_`` the text of ``--format markdown``; both come from the
+    renderers of those formats. Nothing here imports Jupyter or IPython.
+    """
+
+    config: ExplainConfig
+    format: str
+
+    def __new__(cls, text: str, config: ExplainConfig, format: str) -> Walkthrough:
+        self = super().__new__(cls, text)
+        self.config = config
+        self.format = format
+        return self
+
+    def _as(self, format: str) -> str:
+        return str(self) if format == self.format else str(explain(self.config, format))
+
+    def _repr_markdown_(self) -> str:
+        """The walk-through as Markdown: headings, and a table per quantity."""
+        return self._as("markdown")
+
+    def _repr_html_(self) -> str:
+        """The self-contained HTML page, in an ``<iframe srcdoc>`` so its CSS stays in it."""
+        page = escape(self._as("html"), quote=True)
+        return (
+            f'<iframe srcdoc="{page}" title="rnn-ref explain" '
+            'style="width: 100%; height: 40em; border: 1px solid #c9d2e3"></iframe>'
+        )
+
+
+def explain(config: ExplainConfig = _DEFAULT, format: str = "text") -> Walkthrough:
     """The walk-through of ``config`` in ``format`` (``"text"``, ``"markdown"`` or ``"html"``).
 
-    Header, parameters, data, reach, forward, backward, per-step summary, totals, check.
+    Header, parameters, data, reach, forward, backward, per-step summary, totals, check. The
+    result is a ``str`` (a ``Walkthrough``) that a Jupyter notebook shows as the HTML page.
 
     Raises:
         ValueError, TypeError: a size, name, k or file out of range (the message names it).
     """
     lines: list[str] = []
     write_explain(config, lines.append, format)
-    return "".join(lines)
+    return Walkthrough("".join(lines), config, format)
 
 
 def write_explain(
