@@ -102,6 +102,8 @@ LEARNING = {  # page -> the figures it shows
     "gradient-check-failures.md": ["teaching_step_size.png"],
     "not-learning.md": [],
     "names.md": [],
+    "vanishing-in-practice.md": [],
+    "truncations-compared.md": [],
 }
 
 
