@@ -19,6 +19,7 @@ GROUPS = {
     ),
     "on the numbers": ("tests/test_faults_numbers.py",),
     "on the golden vectors": ("tests/test_faults_vectors.py",),
+    "on the checker's verdicts": ("tests/test_faults_check.py",),
 }
 
 

@@ -207,7 +207,12 @@ def read_result(value: object, truth: dict[str, np.ndarray], dtype: str) -> Resu
     B = truth["h0"].shape[0]
     for key, v in value.items():
         if key not in NAMES:
+            # a gradient under another name (dW_xh, Wxh) would go unchecked while the rest
+            # agrees: an unknown name makes the result malformed, not ignored
             result.ignored.append(str(key))
+            result.problems.append(
+                f"{str(key)[:40]!r}: not a name of this convention (expected {', '.join(NAMES)})"
+            )
             continue
         try:
             a = np.asarray(v)
