@@ -78,3 +78,61 @@ def test_the_correct_example_still_agrees() -> None:
     report = check(correct, examples=10)
     assert report.exit_code == 0, report.text()
     assert np.isfinite(report.counts["checked"]) and report.counts["checked"] == 10
+
+
+def wrong(*args):
+    """W_hh's gradient doubled: a failing check, so that the case is saved."""
+    g = correct(*args)
+    return g | {"W_hh": 2 * g["W_hh"]}
+
+
+@pytest.mark.parametrize("kind", ["source", "fifo", "symlink", "directory"])
+def test_save_case_never_replaces_what_is_not_a_case_file(tmp_path, kind: str) -> None:
+    import os
+
+    target = tmp_path / "victim.py"
+    if kind == "source":
+        target.write_text("def gradients(*args): ...\n")
+    elif kind == "fifo":
+        os.mkfifo(target)  # as /dev/null would be: not a regular file
+    elif kind == "symlink":
+        (tmp_path / "real.txt").write_text("mine")
+        target.symlink_to(tmp_path / "real.txt")
+    else:
+        target.mkdir()
+    before = os.lstat(target)
+    report = check(wrong, examples=5, save_case=str(target))
+    assert report.exit_code == 1 and report.saved_case is None
+    assert any(
+        "case was not saved: path: expected a new file or a case file" in n for n in report.notes
+    ), report.notes
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino, after.st_size) == (
+        before.st_mode,
+        before.st_ino,
+        before.st_size,
+    )
+
+
+def test_a_saved_case_is_replaced_by_the_next(tmp_path) -> None:
+    target = tmp_path / "case.npz"
+    assert check(wrong, examples=5, save_case=str(target)).saved_case == str(target)
+    first = target.stat().st_ino
+    assert check(wrong, examples=5, seed=1, save_case=str(target)).saved_case == str(target)
+    assert target.stat().st_ino != first  # replaced whole (a new file renamed into place)
+
+
+def test_a_function_that_changes_directory_does_not_move_the_case(tmp_path, monkeypatch):
+    import os
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def wanders(*args):
+        os.chdir(elsewhere)
+        return wrong(*args)
+
+    report = check(wanders, examples=5, save_case="rel.npz")
+    assert report.saved_case == "rel.npz"
+    assert (tmp_path / "rel.npz").is_file() and not (elsewhere / "rel.npz").exists()

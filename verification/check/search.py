@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -273,6 +274,9 @@ def check_gradients(
             raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"timeout: expected a number of seconds > 0 or None, got {timeout!r}")
+    # resolved before any user code runs: a function that calls os.chdir must not move the
+    # saved case elsewhere than the report says
+    save_to = None if save_case is None else os.path.abspath(save_case)
     user_scope = make_scope(**scope)  # type: ignore[arg-type]
     drawn = conv.restrict(user_scope, options)
     target = fn if isinstance(fn, str) else _name(fn)
@@ -296,7 +300,9 @@ def check_gradients(
         return report
     harness = Harness(conv.wrap(functions, options), user_scope.reduction, timeout)
     trials = explore(harness, drawn, examples, seed)
-    localise(report, harness, trials, drawn, examples, seed, save_case, shrink)
+    localise(report, harness, trials, drawn, examples, seed, save_to, shrink)
+    if report.saved_case is not None and save_case is not None:
+        report.saved_case = os.fspath(save_case)  # the name as given, relative to the caller
     report.seconds = time.perf_counter() - started
     return report
 
