@@ -7,6 +7,8 @@ compared) or exit 1 (a malformed result, named), never AGREE.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from _check import EXAMPLE, check, correct
@@ -136,3 +138,99 @@ def test_a_function_that_changes_directory_does_not_move_the_case(tmp_path, monk
     report = check(wanders, examples=5, save_case="rel.npz")
     assert report.saved_case == "rel.npz"
     assert (tmp_path / "rel.npz").is_file() and not (elsewhere / "rel.npz").exists()
+
+
+# The CLI runs the user's code in a child and judges only from the report it receives ------
+
+EXAMPLE_SOURCE = EXAMPLE.read_text()
+HOSTILE = {
+    "exits-in-the-function": "import os\ndef gradients(*args):\n    os._exit(0)\n",
+    "exits-at-import": "import os\nos._exit(0)\ndef gradients(*args): ...\n",
+    "killed-by-a-signal": (
+        "import os, signal\ndef gradients(*args):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    ),
+}
+
+
+def run_check(tmp_path, monkeypatch, source: str, *flags: str) -> int:
+    (tmp_path / "mine.py").write_text(source)
+    (tmp_path / "good.py").write_text(EXAMPLE_SOURCE)
+    monkeypatch.chdir(tmp_path)
+    args = ["check", "mine.py:gradients", "--examples", "5", "--save-case", "none", *flags]
+    return main(args)
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_code_that_ends_the_process_never_passes(tmp_path, monkeypatch, capsys, name) -> None:
+    assert run_check(tmp_path, monkeypatch, HOSTILE[name]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "before it could report" in captured.err and "nothing was judged" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("source", "what"),
+    [
+        (
+            "import time\ndef gradients(*args):\n    while True:\n        try:\n"
+            "            time.sleep(30)\n        except:\n            pass\n",
+            "a call took longer than --timeout 0.5 s and did not give way to the alarm",
+        ),
+        (
+            "import time\ntime.sleep(60)\ndef gradients(*args): ...\n",
+            "importing TARGET took longer than --timeout 0.5 s",
+        ),
+    ],
+    ids=["bare-except-retry-loop", "sleeps-at-import"],
+)
+def test_every_call_and_the_import_are_bounded(tmp_path, monkeypatch, capsys, source, what):
+    assert run_check(tmp_path, monkeypatch, source, "--timeout", "0.5") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and what in err
+
+
+def test_a_thread_left_running_does_not_keep_the_check_alive(tmp_path, monkeypatch, capsys):
+    """A non-daemon thread sleeping for an hour: the report is out, the child ends."""
+    source = (
+        "import threading, time\nfrom good import gradients as right\n"
+        "def gradients(*args):\n"
+        "    threading.Thread(target=time.sleep, args=(3600,)).start()\n"
+        "    return right(*args)\n"
+    )
+    assert run_check(tmp_path, monkeypatch, source) == 0
+    assert "AGREE: all 5 cases agree" in capsys.readouterr().out
+
+
+def test_the_users_prints_stay_out_of_json(tmp_path, monkeypatch, capfd) -> None:
+    source = (
+        "from good import gradients as right\n"
+        "def gradients(*args):\n    print('loss is', 1.0)\n    return right(*args)\n"
+    )
+    assert run_check(tmp_path, monkeypatch, source, "--json") == 0
+    captured = capfd.readouterr()
+    assert json.loads(captured.out)["status"] == "agree"
+    assert "loss is 1.0" in captured.err
+
+
+@pytest.mark.parametrize("raised", ["BaseException('x')", "GeneratorExit()"])
+def test_any_exception_of_the_users_is_reported(tmp_path, monkeypatch, capsys, raised) -> None:
+    source = f"def gradients(*args):\n    raise {raised}\n"
+    assert run_check(tmp_path, monkeypatch, source) == 2
+    captured = capsys.readouterr()
+    assert "your function raised an exception" in captured.out
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+def test_a_timeout_past_a_day_is_one_line(tmp_path, monkeypatch, capsys) -> None:
+    """1e30 s overflowed the alarm's timer (OverflowError, a traceback)."""
+    assert run_check(tmp_path, monkeypatch, EXAMPLE_SOURCE, "--timeout", "1e30") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "timeout: expected a number of seconds in (0, 86400]" in err
+
+
+def test_a_timeout_shorter_than_the_set_up_is_a_timeout(tmp_path, monkeypatch, capsys) -> None:
+    source = "import time\ndef gradients(*args):\n    time.sleep(1)\n"
+    assert run_check(tmp_path, monkeypatch, source, "--timeout", "1e-9") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a call took longer than --timeout 1e-09 s" in err

@@ -223,6 +223,10 @@ def shrink(harness: Harness, scope: Scope, examples: int, seed: int) -> CheckCas
     return failing[-1] if failing else None  # the last one is Hypothesis' final replay
 
 
+#: The longest --timeout (one day): the alarm's timer takes no more than it can count.
+DAY = 86_400
+
+
 def check_gradients(
     fn: Callable | tuple[Callable, ...] | str,
     *,
@@ -272,8 +276,12 @@ def check_gradients(
     for name, value, low in (("examples", examples, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
-    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
-        raise ValueError(f"timeout: expected a number of seconds > 0 or None, got {timeout!r}")
+    if timeout is not None and not (
+        isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout <= DAY
+    ):
+        raise ValueError(
+            f"timeout: expected a number of seconds in (0, {DAY}] or None, got {timeout!r}"
+        )
     # resolved before any user code runs: a function that calls os.chdir must not move the
     # saved case elsewhere than the report says
     save_to = None if save_case is None else os.path.abspath(save_case)
