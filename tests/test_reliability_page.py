@@ -18,6 +18,8 @@ GROUPS = {
         "tests/test_atomic.py",
     ),
     "on the numbers": ("tests/test_faults_numbers.py",),
+    "on the golden vectors": ("tests/test_faults_vectors.py",),
+    "on the checker's verdicts": ("tests/test_faults_check.py",),
 }
 
 

@@ -40,6 +40,7 @@ examples:
 """
 #: What ``rnn-ref check`` needs beyond NumPy: the ``check`` extra of pyproject.toml.
 _CHECK_DEPENDENCIES = ("hypothesis",)
+_CHECK_HOW = "install the check extra: pip install 'rnn-ref[check]' (or '.[check]' in a checkout)"
 #: The conventions' own options, passed on only when given.
 _CHECK_OPTIONS = ("layout", "inputs", "names")
 
@@ -158,35 +159,49 @@ def _no_jax_cache() -> None:
 
 def _run_check(args: argparse.Namespace) -> int:
     # Imported here: the checker needs Hypothesis, which rnn-ref's other commands do not.
-    from verification import check
+    try:
+        import hypothesis  # noqa: F401  (the child needs it: say so before starting one)
 
+        from verification.check import isolated
+    except ModuleNotFoundError as error:
+        return _missing_extra(error, "check", _CHECK_DEPENDENCIES, _CHECK_HOW)
     if args.no_jax_cache:
         _no_jax_cache()
     given = {name: getattr(args, name) for name in _CHECK_OPTIONS}
     options = {name: value for name, value in given.items() if value is not None}
-    try:
-        report = check.check_gradients(
-            args.target,
-            convention=args.convention,
-            examples=args.examples,
-            seed=args.seed,
-            timeout=args.timeout,
-            save_case=None if args.save_case == "none" else args.save_case,
-            activation=args.activation,
-            loss=args.loss,
-            bptt=args.bptt,
-            weights=args.weights,
-            reduction=args.reduction,
-            h0=args.h0,
-            bias=not args.no_bias,
-            batch_one=args.batch_one,
-            dtype=args.dtype,
-            **options,
-        )
-    except ModuleNotFoundError as error:
-        how = "install the check extra: pip install 'rnn-ref[check]' (or '.[check]' in a checkout)"
-        return _missing_extra(error, "check", _CHECK_DEPENDENCIES, how)
-    sys.stdout.write(report.to_json_text() if args.json else report.text())
-    if report.exit_code == 2:
-        print(f"{PROG} check: error: {report.reason}", file=sys.stderr)
-    return report.exit_code
+    kwargs = dict(
+        convention=args.convention,
+        examples=args.examples,
+        seed=args.seed,
+        timeout=args.timeout,
+        save_case=None if args.save_case == "none" else args.save_case,
+        activation=args.activation,
+        loss=args.loss,
+        bptt=args.bptt,
+        weights=args.weights,
+        reduction=args.reduction,
+        h0=args.h0,
+        bias=not args.no_bias,
+        batch_one=args.batch_one,
+        dtype=args.dtype,
+        **options,
+    )
+    # The user's code runs in a child process: the verdict comes only from the report it
+    # sends (verification/check/isolated.py), so os._exit(0) cannot pass for AGREE.
+    outcome = isolated.run(
+        {"fn": args.target, **kwargs}, timeout=args.timeout, no_jax_cache=args.no_jax_cache
+    )
+    message = outcome.message
+    if message is None:
+        print(f"{PROG} check: error: {outcome.reason}", file=sys.stderr)
+        return 2
+    if "missing" in message:
+        error = ModuleNotFoundError(message["error"], name=message["missing"])
+        return _missing_extra(error, "check", _CHECK_DEPENDENCIES, _CHECK_HOW)
+    if "error" in message:
+        print(f"{PROG} check: error: {message['error']}", file=sys.stderr)
+        return 2
+    sys.stdout.write(message["json"] if args.json else message["text"])
+    if message["exit_code"] == 2:
+        print(f"{PROG} check: error: {message['reason']}", file=sys.stderr)
+    return message["exit_code"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +125,7 @@ def save_case(path: str | os.PathLike, problem: Problem) -> Path:
         "comment": problem.comment,
     }
     path = Path(path)
+    _check_replaceable(path)
     try:
         with atomic_file(path) as file:
             np.savez(file, **arrays, meta=np.array(json.dumps(meta, ensure_ascii=False)))
@@ -132,6 +134,32 @@ def save_case(path: str | os.PathLike, problem: Problem) -> Path:
             f"path: expected a file that can be written, got {str(path)!r} ({error.strerror})"
         ) from None
     return path
+
+
+def _check_replaceable(path: Path) -> None:
+    """A case is written where nothing is, or over a case file: never over a source file
+    (``--save-case victim.py``), a device (``/dev/null``: the rename would replace it with
+    a regular file), a link or a directory."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise ValueError(
+            f"path: expected a file that can be written, got {str(path)!r} ({error.strerror})"
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(
+            f"path: expected a new file or a case file to replace, got {str(path)!r}, which "
+            "is not a regular file"
+        )
+    try:
+        load_case(path)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"path: expected a new file or a case file to replace, got {str(path)!r}, which "
+            "is not a case file; it is left as it is"
+        ) from None
 
 
 def load_case(path: str | os.PathLike) -> Problem:

@@ -91,6 +91,16 @@ def localise(
             "(out of scope); narrow the scope with the flags your code supports"
         )
         return
+    if not report.counts["failed"] and not returned & set(NAMES[1:]):
+        # {}, the loss alone, or every gradient under another name: agreeing on nothing is
+        # no verdict
+        report.status = "error"
+        report.reason = (
+            f"no gradient could be compared: in {report.counts['checked']} cases your function "
+            f"returned none of {', '.join(NAMES[1:])} (the names of the {report.convention} "
+            "convention)"
+        )
+        return
     if not report.counts["failed"]:
         report.reason = f"all {report.counts['checked']} cases agree"
         return

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -225,6 +226,10 @@ def shrink(harness: Harness, scope: Scope, examples: int, seed: int) -> CheckCas
     return failing[-1] if failing else None  # the last one is Hypothesis' final replay
 
 
+#: The longest --timeout (one day): the alarm's timer takes no more than it can count.
+DAY = 86_400
+
+
 def check_gradients(
     fn: Callable | tuple[Callable, ...] | str,
     *,
@@ -274,8 +279,15 @@ def check_gradients(
     for name, value, low in (("examples", examples, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
-    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
-        raise ValueError(f"timeout: expected a number of seconds > 0 or None, got {timeout!r}")
+    if timeout is not None and not (
+        isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout <= DAY
+    ):
+        raise ValueError(
+            f"timeout: expected a number of seconds in (0, {DAY}] or None, got {timeout!r}"
+        )
+    # resolved before any user code runs: a function that calls os.chdir must not move the
+    # saved case elsewhere than the report says
+    save_to = None if save_case is None else os.path.abspath(save_case)
     user_scope = make_scope(**scope)  # type: ignore[arg-type]
     drawn = conv.restrict(user_scope, options)
     target = fn if isinstance(fn, str) else _name(fn)
@@ -299,7 +311,9 @@ def check_gradients(
         return report
     harness = Harness(conv.wrap(functions, options), user_scope.reduction, timeout)
     trials = explore(harness, drawn, examples, seed)
-    localise(report, harness, trials, drawn, examples, seed, save_case, shrink)
+    localise(report, harness, trials, drawn, examples, seed, save_to, shrink)
+    if report.saved_case is not None and save_case is not None:
+        report.saved_case = os.fspath(save_case)  # the name as given, relative to the caller
     report.seconds = time.perf_counter() - started
     return report
 

@@ -29,6 +29,9 @@ VECTOR_FORMAT = "rnn-ref-vector"
 MANIFEST_FORMAT = "rnn-ref-vectors"
 #: The largest JSON file read (the largest case of the suite is about 0.2 MiB).
 MAX_JSON_BYTES = 64 * 2**20
+#: The most digits a JSON integer may have: every integer of 308 digits is a finite
+#: float64 (below 1.8e308), so no integer read can overflow when it becomes one.
+MAX_INTEGER_DIGITS = 308
 #: The inputs of a case, with their shapes in terms of the sizes.
 INPUTS = {
     "W_xh": "HD",
@@ -78,23 +81,21 @@ def to_json_array(array: np.ndarray, missing: np.ndarray | None = None) -> list:
     return out.tolist()
 
 
-def read_json(path: Path, where: str) -> dict:
-    """The JSON object in ``path``, checked to be a regular file of at most
-    ``MAX_JSON_BYTES`` and strict JSON."""
+def read_json(path: Path, where: str, max_bytes: int = MAX_JSON_BYTES) -> dict:
+    """The JSON object in ``path``, checked to be a regular file of at most ``max_bytes``
+    and strict JSON."""
     try:
         info = os.stat(path)
     except OSError as error:
         raise ValueError(f"{where}: expected a readable file, got {error.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
         raise ValueError(f"{where}: expected a regular file, got something else")
-    if info.st_size > MAX_JSON_BYTES:
-        raise ValueError(
-            f"{where}: expected at most {MAX_JSON_BYTES} bytes, got {info.st_size} bytes"
-        )
+    if info.st_size > max_bytes:
+        raise ValueError(f"{where}: expected at most {max_bytes} bytes, got {info.st_size} bytes")
     with open(path, "rb") as file:
-        data = file.read(MAX_JSON_BYTES + 1)
-    if len(data) > MAX_JSON_BYTES:
-        raise ValueError(f"{where}: expected at most {MAX_JSON_BYTES} bytes, got more")
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{where}: expected at most {max_bytes} bytes, got more")
     return parse_json(data, where)
 
 
@@ -104,8 +105,36 @@ def parse_json(data: bytes, where: str) -> dict:
     def refuse(constant: str):
         raise ValueError(f"{where}: expected JSON numbers, got {constant} (not JSON)")
 
+    def integer(text: str) -> int:
+        # Python refuses past 4300 digits with a message that names no file, and float()
+        # overflows past 308: refuse both here, naming the file.
+        digits = len(text.lstrip("-"))
+        if digits > MAX_INTEGER_DIGITS:
+            raise ValueError(
+                f"{where}: expected numbers within float64's range, got an integer of "
+                f"{digits} digits"
+            )
+        return int(text)
+
+    def unique(pairs: list[tuple[str, object]]) -> dict:
+        # JSON leaves duplicate names undefined and Python keeps the last: a results file
+        # naming one case twice (wrong first, right last) would pass on its last copy.
+        document = {}
+        for key, value in pairs:
+            if key in document:
+                raise ValueError(
+                    f"{where}: expected each name once in an object, got {key!r} twice"
+                )
+            document[key] = value
+        return document
+
     try:
-        document = json.loads(data.decode("utf-8"), parse_constant=refuse)
+        document = json.loads(
+            data.decode("utf-8"),
+            parse_constant=refuse,
+            parse_int=integer,
+            object_pairs_hook=unique,
+        )
     except UnicodeDecodeError:
         raise ValueError(f"{where}: expected UTF-8 JSON, got undecodable bytes") from None
     except json.JSONDecodeError as error:

@@ -34,6 +34,7 @@ from rnn_ref.files.casefile import Problem, save_case
 
 from . import files
 from .document import to_document
+from .manifest import read_manifest
 from .suite import FLAGS, SUITE, TIERS, TOLERANCE, VectorCase
 
 #: The fixed date of every zip entry (the earliest a zip can hold), for byte identity.
@@ -127,13 +128,45 @@ def check_out(out: str | os.PathLike) -> Path:
                 f"--out: expected a directory other than the working directory or one "
                 f"containing it (a suite replaces its directory whole), got {str(out)!r}"
             )
-        others = sorted(p.name for p in path.iterdir() if p.name not in (MANIFEST, "json", "npz"))
+        others = _not_ours(path)
         if others:
             raise ValueError(
                 f"--out: expected a new directory, an empty one or a previous suite, got "
                 f"{str(out)!r}, which also holds {', '.join(map(repr, others[:3]))}"
             )
     return path
+
+
+def _not_ours(path: Path) -> list[str]:
+    """What in the directory ``path`` a suite did not write (empty: it may be replaced).
+
+    A previous suite is a ``manifest.json`` that reads as one, its ``json/`` and ``npz/``
+    folders, and in them only files its digests name: a user's ``json/notes.txt``, a
+    foreign manifest, or a file named ``npz`` is not ours, and replacing the directory
+    would delete it.
+    """
+    entries = sorted(p.name for p in path.iterdir())
+    if not entries:
+        return []
+    if MANIFEST not in entries:
+        return entries
+    try:
+        listed = set(read_manifest(path).sha256)
+    except ValueError:
+        return [MANIFEST]
+    others = [name for name in entries if name not in (MANIFEST, "json", "npz")]
+    for folder in ("json", "npz"):
+        sub = path / folder
+        if folder not in entries:
+            continue
+        if sub.is_symlink() or not sub.is_dir():
+            others.append(folder)
+            continue
+        for item in sorted(sub.rglob("*")):
+            name = item.relative_to(path).as_posix()
+            if name not in listed:  # a file of a user's, or a folder
+                others.append(name)
+    return others
 
 
 def _write_files(stage: Path, documents: list[tuple[VectorCase, Problem]]) -> dict:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rnn_ref.containers import Params
+from rnn_ref.files._npz import MAX_BYTES as MAX_NPZ_BYTES
 from rnn_ref.files.casefile import load_case
 
 from . import files
 from .document import ID, TIERS, ReadCase, read_case
+from .suite import TOLERANCE
 
 MANIFEST = "manifest.json"
 MANIFEST_KEYS = (
@@ -84,6 +87,7 @@ def read_manifest(directory: Path, name: str = "--vectors") -> Manifest:
             raise ValueError(
                 f"{where}.sha256[{file_name!r}]: expected 64 hex digits, got {digest!r}"
             )
+    _check_tiers(document, where)
     seen = set()
     for i, entry in enumerate(entries):
         at = f"{where}.cases[{i}]"
@@ -106,7 +110,41 @@ def read_manifest(directory: Path, name: str = "--vectors") -> Manifest:
                 raise ValueError(f"{at}.{kind}: expected {wanted!r}, got {entry[kind]!r}")
             if wanted not in digests:
                 raise ValueError(f"{where}.sha256: expected a digest of {wanted!r}, got none")
+        tolerance = entry["tolerance"]
+        if tolerance != TOLERANCE[entry["tier"]] or isinstance(tolerance, bool):
+            raise ValueError(
+                f"{at}.tolerance: expected {TOLERANCE[entry['tier']]!r}, the tolerance of the "
+                f"{entry['tier']} tier, got {tolerance!r}"
+            )
+    # Only the files of the cases listed may be named: a digest of '../x' or '/etc/x' would
+    # make --verify open (and hash) files outside the suite.
+    foreign = sorted(set(digests) - {e[kind] for e in entries for kind in ("json", "npz")})
+    if foreign:
+        raise ValueError(
+            f"{where}.sha256: expected only json/<id>.json and npz/<id>.npz of the cases "
+            f"listed, got {foreign[0]!r}"
+        )
     return Manifest(document, entries, digests, flags)
+
+
+def _check_tiers(document: dict, where: str) -> None:
+    """The manifest's tiers are this schema's: a suite is trusted only at the tolerances
+    the contract gives each tier (docs/golden-vectors.md#tolerances), whatever a file says."""
+    tiers = files.field(document, "tiers", dict, where, "an object of tiers")
+    files.exact_keys(tiers, TIERS, f"{where}.tiers")
+    for tier in TIERS:
+        at = f"{where}.tiers.{tier}"
+        entry = files.field(tiers, tier, dict, f"{where}.tiers", "an object")
+        files.exact_keys(entry, ("tolerance", "cases"), at)
+        tolerance = entry["tolerance"]
+        if tolerance != TOLERANCE[tier] or isinstance(tolerance, bool):
+            raise ValueError(
+                f"{at}.tolerance: expected {TOLERANCE[tier]!r} (the contract's), got {tolerance!r}"
+            )
+        count = files.field(entry, "cases", int, at, "an integer")
+        listed = sum(e.get("tier") == tier for e in document["cases"] if isinstance(e, dict))
+        if count != listed:
+            raise ValueError(f"{at}.cases: expected {listed} (the cases listed), got {count}")
 
 
 def check_digests(directory: Path, manifest: Manifest) -> list[str]:
@@ -114,8 +152,19 @@ def check_digests(directory: Path, manifest: Manifest) -> list[str]:
     problems = []
     for name, digest in manifest.sha256.items():
         path = directory / name
-        if not path.is_file():
+        limit = files.MAX_JSON_BYTES if name.endswith(".json") else MAX_NPZ_BYTES
+        try:
+            info = path.lstat()
+        except OSError:
             problems.append(f"{name}: missing (the manifest lists it)")
+            continue
+        # lstat, not stat: a link may point anywhere, a FIFO would block, a sparse file of
+        # 100 GB would take minutes to hash; none of them is a file rnn-ref wrote.
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(f"{name}: expected a regular file, got something else")
+            continue
+        if info.st_size > limit:
+            problems.append(f"{name}: expected at most {limit} bytes, got {info.st_size}")
             continue
         if _sha256(path) != digest:
             problems.append(f"{name}: SHA-256 differs from the manifest: the file was changed")

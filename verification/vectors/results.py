@@ -35,7 +35,7 @@ from ..check.verdict import compare
 from ..fingerprints import identify
 from . import files
 from .document import ReadCase
-from .manifest import read_cases, read_manifest
+from .manifest import check_digests, read_cases, read_manifest
 
 RESULTS_FORMAT = "rnn-ref-results"
 RESULTS_VERSION = 1
@@ -97,12 +97,16 @@ def check_results(results: str | os.PathLike, vectors: str | os.PathLike) -> Res
     """
     directory = Path(vectors)
     manifest = read_manifest(directory, "--vectors")
-    cases, problems = read_cases(directory, manifest)
+    # The numbers judged against are those the manifest's digests vouch for: an edited case
+    # (its JSON and .npz agreeing, its digest stale) would make wrong results agree.
+    problems = check_digests(directory, manifest)
+    cases, more = read_cases(directory, manifest)
+    problems += more
     if problems:
         raise ValueError(f"--vectors: expected an intact suite, got {problems[0]}")
     by_id = {case.id: case for case in cases}
     where = f"--check-results {str(results)!r}"
-    document = files.read_json(Path(results), where)
+    document = files.read_json(Path(results), where, max_bytes=_results_bytes(directory))
     files.exact_keys(document, RESULTS_KEYS, where)
     if document["format"] != RESULTS_FORMAT:
         raise ValueError(f"{where}.format: expected {RESULTS_FORMAT!r}, got {document['format']!r}")
@@ -180,6 +184,15 @@ def judge(case: ReadCase, value: dict) -> tuple[list[str], list[str]]:
     return lines, [finding.id for finding in findings]
 
 
+def _results_bytes(directory: Path) -> int:
+    """The largest results file read: 4 times the suite's JSON, which holds every input and
+    expected number of every case (a result holds fewer, each written at most about twice
+    as long, even indented); 1 MiB at least. A larger file is refused before it is parsed,
+    so memory stays bounded by the suite, not by the file."""
+    total = sum(path.stat().st_size for path in (directory / "json").glob("*.json"))
+    return min(files.MAX_JSON_BYTES, max(2**20, 4 * total))
+
+
 def _numbers(value: object) -> object:
     """JSON numbers as a float64 array (JSON writes 0.0 as 0 in many languages); anything
     else (null, strings, ragged lists) is left for ``read_result`` to report."""
@@ -190,7 +203,8 @@ def _numbers(value: object) -> object:
     flat = array.reshape(-1)
     if all(isinstance(x, int | float) and not isinstance(x, bool) for x in flat):
         return np.array([float(x) for x in flat], dtype=np.float64).reshape(array.shape)
-    return value
+    # NumPy reads true as 1.0: an object array is reported as malformed instead
+    return array if any(isinstance(x, bool) for x in flat) else value
 
 
 def _fingerprints(case: ReadCase, result, wrong: list[str], noise: dict[str, float]) -> list:
