@@ -103,11 +103,12 @@ def test_save_case_never_replaces_what_is_not_a_case_file(tmp_path, kind: str) -
     else:
         target.mkdir()
     before = os.lstat(target)
+    wanted = "file name" if kind == "directory" else "new file or a case file"
     report = check(wrong, examples=5, save_case=str(target))
     assert report.exit_code == 1 and report.saved_case is None
-    assert any(
-        "case was not saved: path: expected a new file or a case file" in n for n in report.notes
-    ), report.notes
+    assert any(f"case was not saved: path: expected a {wanted}" in n for n in report.notes), (
+        report.notes
+    )
     after = os.lstat(target)
     assert (after.st_mode, after.st_ino, after.st_size) == (
         before.st_mode,

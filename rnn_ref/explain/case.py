@@ -254,17 +254,7 @@ def save_explain_case(config: ExplainConfig, path: str | os.PathLike) -> Path:
             directory, a file that is not a case file, or a place that cannot be written.
     """
     case = build_case(config)
-    target = Path(path)
-    if target.is_dir():
-        raise ValueError(f"path: expected a file name, got {str(target)!r}, a directory")
-    if target.exists():
-        try:
-            load_case(target)
-        except (ValueError, TypeError):
-            raise ValueError(
-                f"path: expected a new file or a case file to replace, got {str(target)!r}, "
-                "which is not a case file; refusing to overwrite it"
-            ) from None
+    target = Path(path)  # save_case replaces only a case file (docs/case-format.md)
     comment = f"rnn-ref explain, {case.source}" + (f": {case.comment}" if case.comment else "")
     problem = Problem(
         params=case.params,

@@ -148,6 +148,8 @@ def _check_replaceable(path: Path) -> None:
         raise ValueError(
             f"path: expected a file that can be written, got {str(path)!r} ({error.strerror})"
         ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"path: expected a file name, got {str(path)!r}, a directory")
     if not stat.S_ISREG(info.st_mode):
         raise ValueError(
             f"path: expected a new file or a case file to replace, got {str(path)!r}, which "
