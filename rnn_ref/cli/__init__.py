@@ -41,6 +41,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from .._output import printable
 from ..files import _process
 from ._common import PROG
 from .check import _add_check
@@ -78,7 +79,8 @@ def _run(args: argparse.Namespace) -> int:
             # FloatingPointError: finite inputs too large for float64 (rnn_ref's overflow
             # check), e.g. a params.npz edited by hand; like a bad argument, the input's fault.
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
-            print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+            # escaped: the message can quote what the user gave (a file name, a comment)
+            print(f"{PROG} {args.command}: error: {printable(message)}", file=sys.stderr)
             return 2
     if stdout.lost is None:
         return status

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._output import printable
 from ..containers import ACTIVATIONS, LOSSES
 from ._common import (
     PROG,
@@ -199,9 +200,9 @@ def _run_check(args: argparse.Namespace) -> int:
         error = ModuleNotFoundError(message["error"], name=message["missing"])
         return _missing_extra(error, "check", _CHECK_DEPENDENCIES, _CHECK_HOW)
     if "error" in message:
-        print(f"{PROG} check: error: {message['error']}", file=sys.stderr)
+        print(f"{PROG} check: error: {printable(message['error'])}", file=sys.stderr)
         return 2
     sys.stdout.write(message["json"] if args.json else message["text"])
     if message["exit_code"] == 2:
-        print(f"{PROG} check: error: {message['reason']}", file=sys.stderr)
+        print(f"{PROG} check: error: {printable(message['reason'])}", file=sys.stderr)
     return message["exit_code"]

@@ -229,15 +229,15 @@ def _add_predict(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_predict(args: argparse.Namespace) -> int:
     import dataclasses
-    import json
 
+    from .._output import json_text
     from ..tasks import base, get
 
     task = get(args.task)
     options = {f.name: getattr(args, f.name) for f in dataclasses.fields(task.predict_options)}
     prediction = base.predict(task, args.params, **options)
     if args.json:
-        sys.stdout.write(json.dumps(prediction.metrics, indent=2) + "\n")
+        sys.stdout.write(json_text(prediction.metrics))  # strict: inf as "inf"
     else:
         sys.stdout.write(prediction.text)
     return 0

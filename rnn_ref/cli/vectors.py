@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
+from .._output import printable, printable_lines
 from ._common import PROG, _missing_extra
 
 
@@ -42,13 +44,21 @@ def _run_vectors(args: argparse.Namespace) -> int:
         raise ValueError("--check-results and --vectors: expected both or neither, got one")
     if args.check_results is not None:
         report = vectors.check_results(args.check_results, args.vectors)
-        sys.stdout.write(report.text())
+        # the results file's text (its implementation's name, reasons out of scope) is
+        # printed with its control characters escaped, newlines too: no forged report lines
+        shown = dataclasses.replace(
+            report,
+            results=printable(report.results),
+            implementation=printable(report.implementation),
+            out_of_scope={k: printable(v) for k, v in report.out_of_scope.items()},
+        )
+        sys.stdout.write(printable_lines(shown.text()))
         if report.exit_code == 2:
-            print(f"{PROG} vectors: error: {report.reason}", file=sys.stderr)
+            print(f"{PROG} vectors: error: {printable(report.reason)}", file=sys.stderr)
         return report.exit_code
     if args.verify is not None:
         report = vectors.verify(args.verify)
-        sys.stdout.write(report.text())
+        sys.stdout.write(printable_lines(report.text()))
         return report.exit_code
     try:
         manifest = vectors.write_suite(args.out)

@@ -2,8 +2,10 @@
 
 - A reader that goes away (``rnn-ref explain | head``: ``BrokenPipeError``) or a full
   device (``> /dev/full``: ``OSError`` ENOSPC) makes a write to stdout fail, at any
-  ``print`` or at the final flush. ``guarded_stdout`` catches that failure once, in one
-  place, so that a command can end with one line (or quietly) instead of a traceback.
+  ``print`` or at the final flush; a stdout closed from the start (``>&-``) leaves
+  ``sys.stdout`` None, and the first write fails as EBADF. ``guarded_stdout`` catches
+  that failure once, in one place, so that a command can end with one line (or quietly)
+  instead of a traceback.
 - SIGTERM (``kill PID``) ends Python at once, without running ``finally`` blocks, so a
   training run would leave its stage behind. ``sigterm_raises`` turns it into an
   exception, which unwinds like Ctrl-C's ``KeyboardInterrupt``.
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -43,6 +46,10 @@ class GuardedStdout:
         if self.lost is not None:
             return
         try:
+            if self.stream is None:  # closed from the start: nothing to flush, no write
+                if method == "write":
+                    raise OSError(errno.EBADF, "stdout is closed")
+                return
             getattr(self.stream, method)(*args)
         except OSError as error:
             self.lost = error
@@ -74,7 +81,7 @@ def guarded_stdout(keep_going: bool) -> Iterator[GuardedStdout]:
         yield stdout
     finally:
         sys.stdout = stdout.stream
-        if stdout.lost is not None:
+        if stdout.lost is not None and sys.stdout is not None:
             with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, sys.stdout.fileno())

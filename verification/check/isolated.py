@@ -145,7 +145,8 @@ class _Progress(threading.Thread):
 def _child(report_fd: int, progress_fd: int) -> None:
     """The child: read the arguments, run the check, send the report, end at once."""
     request = json.loads(sys.stdin.buffer.read())
-    sys.stdout.flush()
+    if sys.stdout is not None:  # None when the command's stdout was closed (``>&-``)
+        sys.stdout.flush()
     os.dup2(2, 1)  # the user's prints go to stderr: stdout carries only the parent's report
     progress = os.fdopen(progress_fd, "w", buffering=1)
 

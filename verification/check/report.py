@@ -9,9 +9,10 @@ wrong; the mistakes recognised; which scope values fail; the command that reprod
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
+
+from rnn_ref._output import json_text, printable
 
 from .scope import Scope, describe
 from .tolerance import NAMES
@@ -114,7 +115,7 @@ class CheckReport:
             lines.append(f"case: {self.case}")
         if self.traceback:
             lines.append("traceback (from your code):")
-            lines.extend("  " + line for line in self.traceback.rstrip().splitlines())
+            lines.extend("  " + line for line in self.traceback.rstrip().split("\n"))
         lines.extend(f"problem: {p}" for p in self.problems)
         if self.forward_differs:
             lines.append(
@@ -141,10 +142,14 @@ class CheckReport:
             lines.append(f"smallest failing case saved to {self.saved_case}")
         if self.reproduce:
             lines.append(f"reproduce: {self.reproduce}")
-        return "\n".join(lines) + "\n"
+        # the user's text (TARGET, an exception's message, names returned) is printed with
+        # its control characters escaped: an ESC sequence or a newline of theirs cannot
+        # forge a line of the report
+        return "".join(printable(line) + "\n" for line in lines)
 
     def to_json(self) -> dict:
-        """The report as a JSON-ready dict (infinities as strings)."""
+        """The report as a JSON-ready dict (non-finite numbers are left as floats:
+        ``to_json_text`` writes them as strings)."""
         flags = describe(self.scope)
         return {
             "target": self.target,
@@ -176,7 +181,8 @@ class CheckReport:
         }
 
     def to_json_text(self) -> str:
-        return json.dumps(self.to_json(), indent=2) + "\n"
+        """Strict JSON: a non-finite number is written as a string (``"inf"``, ``"nan"``)."""
+        return json_text(self.to_json())
 
 
 def _quantity_lines(q: dict) -> list[str]:
