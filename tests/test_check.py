@@ -149,7 +149,7 @@ def test_state_carried_between_calls_exits_1() -> None:
         return g
 
     report = check(stateful)
-    assert report.exit_code == 1 and "different W_xh" in report.reason
+    assert report.exit_code == 1 and "W_xh differs by up to" in report.reason
 
 
 def test_a_call_past_the_timeout_is_interrupted_and_exits_2() -> None:

@@ -8,10 +8,13 @@ compared) or exit 1 (a malformed result, named), never AGREE.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from _check import EXAMPLE, check, correct
+from _check import EXAMPLE, ROOT, check, correct
 
 from rnn_ref.cli import main
 from verification.check import harness
@@ -235,3 +238,330 @@ def test_a_timeout_shorter_than_the_set_up_is_a_timeout(tmp_path, monkeypatch, c
     assert run_check(tmp_path, monkeypatch, source, "--timeout", "1e-9") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "a call took longer than --timeout 1e-09 s" in err
+
+
+# Repeated calls agree within the noise model; what a call returns is copied at once -------
+
+_RNG = np.random.default_rng()  # unseeded on purpose: a different rounding on every call
+
+
+def rounding_noise(*args):
+    """A correct implementation that adds in another order on each call, as a parallel
+    reduction or a GPU does: each value off by about 1e-15 of itself, differently each call."""
+    return {
+        name: np.asarray(value) * (1.0 + 1e-15 * _RNG.standard_normal(np.shape(value)))
+        for name, value in correct(*args).items()
+    }
+
+
+def batch_in_random_order(params, xs, targets, spec, h0, weights):
+    """The gradient summed over the batch's sequences in a random order on every call."""
+    B = xs.shape[1]
+    parts = [
+        correct(params, xs[:, [b]], targets[:, [b]], spec, h0[[b]], weights[:, [b]])
+        for b in range(B)
+    ]
+    out = {}
+    for name in ("loss", "W_xh", "W_hh", "b_h", "W_hy", "b_y"):
+        total = 0.0
+        for b in _RNG.permutation(B):
+            total = total + np.asarray(parts[b][name])
+        out[name] = total
+    out["xs"] = np.concatenate([p["xs"] for p in parts], axis=1)
+    out["h0"] = np.concatenate([p["h0"] for p in parts], axis=0)
+    return out
+
+
+@pytest.mark.parametrize("fn", [rounding_noise, batch_in_random_order])
+def test_bitwise_nondeterminism_within_rounding_agrees(fn) -> None:
+    """Told "nondeterminism" and failed before: repeated calls compared bit for bit."""
+    report = check(fn, examples=20)
+    assert report.exit_code == 0, report.text()
+    assert report.counts["agreed"] == 20
+
+
+class Model:
+    """Gradients accumulated into buffers that are never reset, returned by reference."""
+
+    def __init__(self) -> None:
+        self.dW: np.ndarray | None = None
+        self.grads: dict = {}
+
+    def by_reference(self, *args):
+        """``self.dW += ...; return self.dW``: the next call changes the answer given."""
+        g = correct(*args)
+        if self.dW is None or self.dW.shape != g["W_hh"].shape:
+            self.dW = np.zeros_like(g["W_hh"])
+        self.dW += g["W_hh"]
+        return g | {"W_hh": self.dW}
+
+    def accumulated(self, *args):
+        for name, value in correct(*args).items():
+            before = self.grads.get(name)
+            same = before is not None and np.shape(before) == np.shape(value)
+            self.grads[name] = before + value if same else np.array(value, dtype=float)
+        return dict(self.grads)
+
+
+@pytest.mark.parametrize("method", ["by_reference", "accumulated"])
+def test_state_carried_between_calls_still_fails_by_its_name(method: str) -> None:
+    """By reference, both answers were the same buffer: 'dL/dW_hh disagree' (a wrong name)."""
+    report = check(getattr(Model(), method), examples=10)
+    assert report.exit_code == 1, report.text()
+    assert report.reason.startswith("two calls on the same case gave different answers: ")
+    assert "more than the rounding noise allowed" in report.reason
+    assert "carries state between calls" in report.reason
+    assert not report.quantities  # no verdict on a gradient rests on it
+
+
+# What a function returns is named, and comparing it never raises ----------------------
+
+
+def returns_a_generator(*args):
+    return (item for item in correct(*args).items())
+
+
+class Thing:
+    pass
+
+
+def returns_an_object(*args):
+    return Thing()
+
+
+@pytest.mark.parametrize(
+    ("fn", "what"),
+    [(returns_a_generator, "a generator"), (returns_an_object, "an object of type ")],
+    ids=["generator", "object"],
+)
+def test_what_was_returned_is_named(fn, what: str) -> None:
+    """Called "nondeterminism" before, with "returned different the returned value"."""
+    report = check(fn, examples=5)
+    assert report.exit_code == 1
+    assert report.reason.startswith(f"a malformed result: the function returned {what}")
+    assert "expected a dict of the quantities by name (loss, W_xh" in report.reason
+    assert "different" not in report.text()
+
+
+class AmbiguousTruth:
+    """What ``==`` gives for a multi-element torch tensor: no truth value."""
+
+    def __bool__(self):
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+
+
+class TensorLike:
+    def __eq__(self, other):
+        return AmbiguousTruth()
+
+    __hash__ = object.__hash__
+
+
+def nested(depth: int, inner: object, as_dict: bool) -> object:
+    for _ in range(depth):
+        inner = {"a": inner} if as_dict else [inner]
+    return inner
+
+
+UNKNOWN = "'extra': not a name of this convention"
+EXTRAS = {
+    "tensor-like-extra-key": ("extra", lambda: TensorLike(), UNKNOWN),
+    "deep-list-as-a-gradient": (
+        "W_hh",
+        lambda: nested(100_000, [], as_dict=False),
+        "W_hh: expected an array, got list",
+    ),
+    "deep-dict-extra-key": ("extra", lambda: nested(100_000, {}, as_dict=True), UNKNOWN),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTRAS))
+def test_odd_values_in_the_result_are_malformed_not_a_crash(name: str) -> None:
+    """A RuntimeError and a RecursionError ended the check before (a traceback)."""
+    key, make, problem = EXTRAS[name]
+
+    def fn(*args):
+        return correct(*args) | {key: make()}
+
+    report = check(fn, examples=5)
+    assert report.exit_code == 1, report.text()
+    assert report.reason.startswith(f"a malformed result: {problem}"), report.reason
+
+
+def test_a_multi_element_torch_tensor_in_the_result(tmp_path, monkeypatch, capsys) -> None:
+    torch = pytest.importorskip("torch")  # the check extra does not bring torch
+    del torch
+    source = (
+        "import torch\nfrom good import gradients as right\n"
+        "def gradients(*args):\n    return right(*args) | {'extra': torch.ones(3)}\n"
+    )
+    assert run_check(tmp_path, monkeypatch, source) == 1
+    captured = capsys.readouterr()
+    assert "'extra': not a name of this convention" in captured.out
+    assert captured.err == ""
+
+
+@pytest.mark.parametrize(("make", "what"), [("directory", "a directory"), ("device", "a device")])
+def test_a_target_that_is_no_file_is_named(tmp_path, monkeypatch, capsys, make, what) -> None:
+    """Both were "no such file"."""
+    monkeypatch.chdir(tmp_path)
+    where = "/dev/null" if make == "device" else "mine.py"
+    if make == "directory":
+        (tmp_path / where).mkdir()
+    assert main(["check", f"{where}:gradients", "--save-case", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"rnn-ref check: error: TARGET: {where} is {what}, expected a Python file (.py)\n"
+    )
+
+
+# A stdout that is closed or whose reader is gone ----------------------------------------
+
+
+def run_cli(tmp_path, *args: str, close_stdout: bool) -> subprocess.CompletedProcess:
+    """``python -m rnn_ref ARGS`` with stdout closed (``>&-``) or its reader gone at once."""
+    command = [sys.executable, "-m", "rnn_ref", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if close_stdout:
+        return subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *command],
+            cwd=tmp_path,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
+        )
+    child = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # the reader is gone before the first line is written: | head -0
+    _, err = child.communicate(timeout=600)
+    return subprocess.CompletedProcess(command, child.returncode, None, err)
+
+
+@pytest.mark.parametrize("close_stdout", [True, False], ids=["closed", "reader-gone"])
+@pytest.mark.parametrize("command", ["check", "vectors"])
+def test_a_stdout_that_cannot_be_written(tmp_path, golden_vectors, command, close_stdout):
+    """A closed stdout was an AttributeError traceback (sys.stdout is None), in the
+    child of check too."""
+    (tmp_path / "good.py").write_text(EXAMPLE_SOURCE)
+    args = (
+        ["check", "good.py:gradients", "--examples", "3", "--save-case", "none"]
+        if command == "check"
+        else ["vectors", "--verify", str(golden_vectors)]
+    )
+    done = run_cli(tmp_path, *args, close_stdout=close_stdout)
+    if close_stdout:
+        assert done.returncode == 2
+        assert (
+            done.stderr == f"rnn-ref {command}: error: cannot write to stdout: stdout is closed\n"
+        )
+    else:  # quietly, as Python's recipe for SIGPIPE
+        assert (done.returncode, done.stderr) == (1, "")
+
+
+# The user's text never reaches the terminal raw ------------------------------------------
+
+FORGED = "\n\x1b[2K\rAGREE: all 100 cases agree"
+
+
+def raises_with_escapes(*args):
+    raise ValueError("boom" + FORGED)
+
+
+def returns_an_escaped_name(*args):
+    return correct(*args) | {"x" + FORGED: 1.0}
+
+
+def assert_no_forged_line(text: str) -> None:
+    assert "\x1b" not in text and "\r" not in text
+    assert not any(line.startswith("AGREE") for line in text.splitlines()), text
+    assert "\\x1b[2K\\rAGREE: all 100 cases agree" in text
+
+
+@pytest.mark.parametrize("fn", [raises_with_escapes, returns_an_escaped_name])
+def test_the_users_text_is_escaped_in_the_report(fn) -> None:
+    assert_no_forged_line(check(fn, examples=3).text())
+
+
+def test_an_import_error_is_escaped_and_kept_whole(tmp_path, monkeypatch, capsys) -> None:
+    """Its message was cut at its last line break: "failed: AGREE: all 100 cases agree"."""
+    source = f"raise ImportError({'bad' + FORGED!r})\n"
+    assert run_check(tmp_path, monkeypatch, source) == 2
+    captured = capsys.readouterr()
+    assert_no_forged_line(captured.out)
+    assert captured.err.count("\n") == 1
+    assert "importing mine.py failed: ImportError: bad\\n\\x1b[2K" in captured.err
+
+
+def test_a_results_files_text_is_escaped(golden_vectors, tmp_path, capsys) -> None:
+    """The implementation's name and a reason out of scope, as the results file gives them."""
+    case_id = json.loads((golden_vectors / "manifest.json").read_text())["cases"][0]["id"]
+    document = {
+        "format": "rnn-ref-results",
+        "version": 1,
+        "implementation": "mine" + FORGED,
+        "results": {case_id: {"out_of_scope": "relu" + FORGED}},
+    }
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(document))
+    main(["vectors", "--check-results", str(results), "--vectors", str(golden_vectors)])
+    out = capsys.readouterr().out
+    assert_no_forged_line(out)
+    assert "(mine\\n\\x1b[2K\\rAGREE" in out
+
+
+# Strict JSON ------------------------------------------------------------------------------
+
+
+def strict(text: str) -> dict:
+    def refuse(constant: str):
+        raise AssertionError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_has_no_infinity() -> None:
+    """A relative error of inf (a huge value where the truth and its noise are tiny) was
+    printed as Infinity, which strict JSON readers refuse."""
+    import dataclasses
+
+    from verification.check.verdict import compare
+
+    report = check(correct, examples=3)
+    quantity = compare("b_y", np.array([1e300]), np.array([0.0]), 1e-300)
+    assert quantity.error == float("inf")
+    report.quantities = [dataclasses.asdict(quantity)]
+    document = strict(report.to_json_text())
+    assert document["quantities"][0]["error"] == "inf"
+
+
+def test_the_cli_json_is_strict(tmp_path, monkeypatch, capsys) -> None:
+    assert run_check(tmp_path, monkeypatch, f"{EXAMPLE_SOURCE}\n", "--json") == 0
+    assert strict(capsys.readouterr().out)["status"] == "agree"
+
+
+# --no-bias: a bias gradient returned is the true dL/db at b = 0 -------------------------
+
+
+def without_biases(*args):
+    g = correct(*args)
+    return {name: value for name, value in g.items() if name not in ("b_h", "b_y")}
+
+
+def zero_biases(*args):
+    g = correct(*args)
+    return g | {"b_h": np.zeros_like(g["b_h"]), "b_y": np.zeros_like(g["b_y"])}
+
+
+@pytest.mark.parametrize(("fn", "exit_code"), [(correct, 0), (without_biases, 0), (zero_biases, 1)])
+def test_no_bias_compares_a_returned_bias_gradient_with_the_truth(fn, exit_code) -> None:
+    """docs/checker.md said 'compared with 0'; the code compares with dL/db at b = 0, which
+    is what a model that holds its biases at 0 computes (the docs now say so)."""
+    report = check(fn, bias=False, examples=10)
+    assert report.exit_code == exit_code, report.text()
+    if fn is without_biases:
+        assert report.not_returned == ["b_h", "b_y"]
+    if fn is zero_biases:
+        assert {q["name"] for q in report.quantities if q["status"] == "disagree"} >= {"b_h"}

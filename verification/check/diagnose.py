@@ -37,8 +37,9 @@ _FATAL_REASON = {
     "timeout": "a call took longer than --timeout {timeout:g} s, so nothing could be compared",
     "mutated": "your function changed its arguments: {detail}",
     "nondeterministic": (
-        "two calls on the same case returned different {detail}: state carried between calls, "
-        "or nondeterminism; no verdict can rest on it"
+        "two calls on the same case gave different answers: {detail}; the function carries "
+        "state between calls (a gradient added into a buffer that is not reset, a hidden "
+        "state kept) or draws at random, and no verdict can rest on it"
     ),
 }
 
@@ -120,7 +121,7 @@ def explain_case(report: CheckReport, harness, case: CheckCase, save_case: str |
         report.reason = (
             f"a failing case gave {'agreement' if trial.verdict else trial.kind} when run "
             "again: the function's answers change from call to call (state carried between "
-            "calls, or nondeterminism)"
+            "calls, or a random draw)"
         )
         return
     verdict = trial.verdict

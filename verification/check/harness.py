@@ -18,6 +18,7 @@ import copy
 import importlib
 import importlib.util
 import signal
+import stat
 import sys
 import threading
 import traceback
@@ -61,8 +62,11 @@ def load_target(target: str, functions: int = 1) -> tuple[Callable, ...]:
     except TargetError:
         raise
     except BaseException as error:  # the user's module may raise anything, even SystemExit
-        line = "".join(traceback.format_exception_only(type(error), error)).strip()
-        raise TargetError(f"TARGET: importing {where} failed: {line.splitlines()[-1]}") from None
+        parts = traceback.format_exception_only(type(error), error)
+        # a SyntaxError comes with its line of source and a caret: its last part says what;
+        # any other exception's message is kept whole (printed with its newlines escaped)
+        line = (parts[-1] if isinstance(error, SyntaxError) else "".join(parts)).strip()
+        raise TargetError(f"TARGET: importing {where} failed: {line}") from None
     finally:
         _mark("done")
     found = []
@@ -78,8 +82,11 @@ def _import(where: str):
     if where.endswith(".py") or "/" in where or "\\" in where:
         path = Path(where)
         if not path.is_file():
-            raise TargetError(f"TARGET: no such file: {where}")
-        name = f"_rnn_ref_check_{path.stem}"
+            what = _what_is(path)
+            if what is None:
+                raise TargetError(f"TARGET: no such file: {where}")
+            raise TargetError(f"TARGET: {where} is {what}, expected a Python file (.py)")
+        name = f"{_MODULE_PREFIX}{path.stem}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise TargetError(f"TARGET: cannot import {where} (expected a .py file)")
@@ -88,6 +95,30 @@ def _import(where: str):
         spec.loader.exec_module(module)
         return module
     return importlib.import_module(where)
+
+
+#: TARGET's file ``mine.py`` is imported as the module ``_rnn_ref_check_mine``.
+_MODULE_PREFIX = "_rnn_ref_check_"
+
+
+def _what_is(path: Path) -> str | None:
+    """What is at ``path``, which is not a regular file: a directory, a device...; None
+    for nothing."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # a loop of links, a path through a file, no permission
+        return f"a path that cannot be read ({error.strerror})"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (a named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 class _Timeout(BaseException):
@@ -138,7 +169,7 @@ def call(fn: Callable, args: tuple, timeout: float | None) -> Outcome:
         if use_alarm:
             previous = signal.signal(signal.SIGALRM, alarm)
             signal.setitimer(signal.ITIMER_REAL, timeout, _REPEAT)
-        value = fn(*args)
+        value = freeze(fn(*args))  # copied before anything else can change it
         armed[0] = False
         return Outcome("ok", value)
     except _Timeout:
@@ -201,7 +232,21 @@ def mutated(before: tuple, after: tuple) -> list[str]:
 
 
 def same_value(a: object, b: object) -> bool:
-    """Whether two arguments or results are identical (arrays: shape, dtype and values)."""
+    """Whether two arguments or results are identical (arrays: shape, dtype and values;
+    dicts, lists and tuples: item by item). Never raises: two values that cannot be
+    compared (an array-like whose ``==`` is not a bool, nesting past ``MAX_DEPTH``, an
+    ``__eq__`` that fails) are not the same."""
+    try:
+        return _same(a, b, 0)
+    except Exception:  # RecursionError, a torch tensor's ambiguous truth value, ...
+        return False
+
+
+def _same(a: object, b: object, depth: int) -> bool:
+    if a is b:
+        return True
+    if depth > MAX_DEPTH:
+        return False
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         return (
@@ -209,7 +254,64 @@ def same_value(a: object, b: object) -> bool:
             and a.dtype == b.dtype
             and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
         )
-    return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], depth + 1) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return (
+            type(a) is type(b)
+            and len(a) == len(b)
+            and all(_same(x, y, depth + 1) for x, y in zip(a, b, strict=True))
+        )
+    equal = a == b
+    if isinstance(equal, bool | np.bool_):
+        return bool(equal)
+    return bool(np.all(np.asarray(equal)))  # an array-like's elementwise answer
+
+
+#: How deep a returned value is copied (``freeze``) and compared (``same_value``): no array
+#: nests deeper (NumPy stops at 64 dimensions), and deeper would end in a RecursionError.
+MAX_DEPTH = 64
+
+
+def freeze(value: object, depth: int = 0) -> object:
+    """A copy of what a call returned, taken as it returns: a buffer returned by reference
+    and changed by the next call (``self.dW += ...; return self.dW``) would otherwise
+    change an answer already given. Arrays and array-likes (a torch tensor) are copied
+    into NumPy arrays, dicts, lists and tuples item by item, anything else deep-copied
+    when it can be; what cannot be copied (a generator) is kept as it came."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, int | float | str | bytes | bool | None):
+        return value
+    if depth > MAX_DEPTH:
+        return value  # no array of ours: read_result reports it
+    if isinstance(value, dict):
+        return {k: freeze(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        copied = [freeze(v, depth + 1) for v in value]
+        return copied if isinstance(value, list) else tuple(copied)
+    if hasattr(value, "__array__"):
+        try:
+            return np.array(value, copy=True)
+        except Exception:  # a tensor that requires grad: read_result says so
+            pass
+    try:
+        return copy.deepcopy(value)
+    except Exception:
+        return value
+
+
+def describe(value: object) -> str:
+    """What a value is, in a few words: ``a generator``, ``a tuple of 5``, ``None``."""
+    if value is None:
+        return "None"
+    kind = type(value)
+    name = kind.__qualname__
+    if kind.__module__ != "builtins":  # a class of the user's, a torch.Tensor
+        return f"an object of type {kind.__module__.removeprefix(_MODULE_PREFIX)}.{name}"
+    if isinstance(value, tuple | list | dict):
+        return f"a {name} of {len(value)}"
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
 
 
 @dataclass
@@ -242,7 +344,10 @@ def read_result(value: object, truth: dict[str, np.ndarray], dtype: str) -> Resu
     """Check the returned value against the shapes of ``truth`` (module docstring)."""
     result = Result()
     if not isinstance(value, dict):
-        result.problems.append(f"the function returned {type(value).__name__}, expected a dict")
+        result.problems.append(
+            f"the function returned {describe(value)}, expected a dict of the quantities by "
+            f"name ({', '.join(NAMES)})"
+        )
         return result
     B = truth["h0"].shape[0]
     for key, v in value.items():

@@ -57,7 +57,8 @@ class Scope:
         weights: one of ``WEIGHT_KINDS``, or ``None`` for all of them.
         reduction: one of ``REDUCTIONS``: how the user's loss reduces its terms.
         h0: ``"any"`` or ``"zeros"``, or ``None`` for both.
-        bias: False when the user's model has no biases (b_h = b_y = 0, not checked).
+        bias: False when the user's model has no biases: b_h = b_y = 0 in every case; a
+            bias gradient returned is compared with the true dL/db at b = 0.
         batch_one: True when the user's code takes a single sequence (B = 1).
         dtype: ``"float64"`` or ``"float32"``: the dtype of the arrays passed in.
         identity_readout: y_t = h_t (W_hy = I, b_y = 0, O = H), for conventions that

@@ -2,9 +2,11 @@
 
 1. Explore: Hypothesis draws ``examples`` cases inside the scope (``check_cases``); each is
    judged and recorded, none stops the search, so that every flag value is tallied. The
-   first call of all is made twice (a function that answers the same case differently
-   carries state between calls, or is nondeterministic: no verdict can rest on it), and
-   every call is checked for mutated arguments. An exception, a timeout, a call the
+   first call of all is made twice (a function whose two answers to the same case differ
+   by more than rounding carries state between calls: no verdict can rest on it; answers
+   that differ by rounding alone, summed in another order, are a correct implementation's),
+   what every call returns is copied at once, and every call is checked for mutated
+   arguments. An exception, a timeout, a call the
    function's signature refuses, a mutated argument or a second answer that differs stops
    the search: no verdict can rest on the rest.
 2. Shrink: if a case failed, Hypothesis searches again from the same seed, this time
@@ -28,18 +30,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .conventions import CONVENTIONS
 from .harness import (
     TargetError,
     call,
     load_target,
     mutated,
-    same_value,
     snapshot,
     timeouts_work,
 )
 from .report import CheckReport
 from .scope import Scope, describe, make_scope
+from .tolerance import NAMES, noise_levels
 from .verdict import CaseVerdict, judge
 
 if TYPE_CHECKING:  # the strategy module imports Hypothesis, needed only to search
@@ -103,26 +107,58 @@ class Harness:
             again = call(self.fn, case.canonical_args(), self.timeout)
             if again.kind != "ok":
                 return Trial(case, again.kind, detail=again.traceback)
-            difference = _first_difference(outcome.value, again.value)
+            noise = noise_levels(case, self.reduction)
+            difference = _first_difference(outcome.value, again.value, noise)
             if difference:
                 return Trial(case, "nondeterministic", detail=difference)
         verdict = judge(case, outcome.value, self.reduction)
         return Trial(case, "fail" if verdict.failing else "agree", verdict)
 
 
-def _first_difference(a: object, b: object) -> str:
-    """'' if two returned values are identical, else the first name that differs."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b), key=str):
-            if key not in a or key not in b:
-                return f"{key} returned by one call only"
-            try:
-                if not same_value(a[key], b[key]):
-                    return str(key)
-            except (TypeError, ValueError):
-                return str(key)
+def _first_difference(a: object, b: object, noise: dict[str, float]) -> str:
+    """'' if two answers to the same case agree within the rounding noise, else what
+    differs, as words for the report.
+
+    A correct implementation may add in another order on each call (a parallel reduction,
+    a GPU): its answers differ by rounding, which the checker's noise model bounds
+    (``tolerance.noise_levels``, what each answer may differ from the truth by). Answers
+    further apart than that carry state from call to call. Only the convention's names
+    are compared: a value that is not a dict, a name the convention does not know, or a
+    value that is not an array of numbers is malformed whatever the second call says, and
+    ``read_result`` reports it as such.
+    """
+    if not (isinstance(a, dict) and isinstance(b, dict)):
         return ""
-    return "" if type(a) is type(b) and repr(a) == repr(b) else "the returned value"
+    for name in NAMES:
+        if (name in a) != (name in b):
+            return f"{name} was returned by one call only"
+        if name not in a:
+            continue
+        x, y = _numbers(a[name]), _numbers(b[name])
+        if x is None or y is None:
+            continue
+        if x.shape != y.shape:
+            return f"{name} came with shapes {x.shape} and {y.shape}"
+        finite = np.isfinite(x) & np.isfinite(y)
+        if not np.array_equal(x[~finite], y[~finite], equal_nan=True):
+            return f"{name} has NaN or infinity in different places"
+        worst = float(np.max(np.abs(x[finite] - y[finite]), initial=0.0))
+        if worst > noise[name]:
+            # two digits: the doc's transcript of this line must read the same on any CPU
+            return (
+                f"{name} differs by up to {worst:.1e}, more than the rounding noise allowed "
+                f"({noise[name]:.1e})"
+            )
+    return ""
+
+
+def _numbers(value: object) -> np.ndarray | None:
+    """``value`` as a float64 array, or None when it is not an array of real numbers."""
+    try:
+        array = np.asarray(value)
+    except Exception:
+        return None
+    return array.astype(np.float64) if array.dtype.kind in "fiu" else None
 
 
 def _settings(examples: int, shrink: bool):
