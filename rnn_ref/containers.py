@@ -18,6 +18,19 @@ LOSSES = ("mse", "softmax_ce")
 TRUNCATION_MODES = ("window", "chunk")
 
 
+def truncation_label(
+    truncation: int | None, mode: str = "window", *, full: str = "full BPTT"
+) -> str:
+    """The name of a truncation in every line we print: ``full BPTT``, ``window(k)``, ``chunk(k)``.
+
+    Args:
+        truncation: ``None`` for full BPTT, or k. mode: ``"window"`` or ``"chunk"``.
+        full: the name of full BPTT, shorter (``"full"``) where the line already speaks of
+            BPTT (``rnn-ref explain``, the checker's case lines).
+    """
+    return full if truncation is None else f"{mode}({truncation})"
+
+
 # eq=False: the default __eq__ would compare arrays with ``==`` and raise
 # "truth value of an array is ambiguous"; identity comparison is the honest default.
 @dataclass(frozen=True, eq=False)

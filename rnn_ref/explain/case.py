@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validation as v
-from ..containers import Params, Spec
+from ..containers import Params, Spec, truncation_label
 from ..files.casefile import load_case
 from ..initialise import init_params
 
@@ -200,19 +200,13 @@ def check_size(T: int, B: int, D: int, H: int, O: int, spec: Spec) -> None:
     """
     lines, numbers = printed_size(T, B, D, H, O, spec)
     if lines > MAX_LINES or numbers > MAX_NUMBERS:
+        label = truncation_label(spec.truncation, spec.truncation_mode, full="full")
         raise ValueError(
             f"sizes: expected a case that prints at most {MAX_LINES:,} lines and "
             f"{MAX_NUMBERS:,} numbers (explain shows every value of a tiny network), got "
-            f"T={T} B={B} D={D} H={H} O={O} with truncation {truncation_name(spec)}, "
+            f"T={T} B={B} D={D} H={H} O={O} with truncation {label}, "
             f"about {lines:,} lines and {numbers:,} numbers; lower T, B, H or k"
         )
-
-
-def truncation_name(spec: Spec) -> str:
-    """``full``, ``window(2)`` or ``chunk(2)``."""
-    if spec.truncation is None:
-        return "full"
-    return f"{spec.truncation_mode}({spec.truncation})"
 
 
 def reach(T: int, spec: Spec, t: int) -> int:

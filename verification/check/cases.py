@@ -37,7 +37,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from rnn_ref.containers import Params, Spec
+from rnn_ref.containers import Params, Spec, truncation_label
 
 from .. import surrogate
 from .scope import ACTIVATIONS, BPTT_MODES, H0_KINDS, LOSSES, WEIGHT_KINDS, Scope
@@ -126,8 +126,7 @@ class CheckCase:
     def describe(self) -> str:
         """One line: spec, sizes, the labels, the gains and the seed."""
         T, B, D, H, O = self.sizes
-        k = self.spec.truncation
-        bptt = "full" if k is None else f"{self.spec.truncation_mode}({k})"
+        bptt = truncation_label(self.spec.truncation, self.spec.truncation_mode, full="full")
         gains = " ".join(f"g_{n}={g:g}" for n, g in zip("xhbyz", self.gains, strict=False))
         return (
             f"{self.spec.activation}, {self.spec.loss}, {bptt}, T={T} B={B} D={D} H={H} O={O}, "
