@@ -84,7 +84,7 @@ import numpy as np
 from tqdm import tqdm
 
 import rnn_ref
-from rnn_ref.containers import ACTIVATIONS, LOSSES, Params, Spec
+from rnn_ref.containers import ACTIVATIONS, LOSSES, Params, Problem, Spec
 
 from . import compare, oracles
 from .runtime import in_jax_scope
@@ -122,29 +122,20 @@ K_KINDS = ("1", "T-1", ">=T", "random")
 # Drawing a case.
 
 
-@dataclass(frozen=True, eq=False)
-class Case:
-    """One random case and where it came from.
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Case(Problem):
+    """One random case (``rnn_ref.Problem``: h0 (B, H) or None, weights (T, B); the spec's
+    ``truncation_mode`` is "window" for full, where it is ignored) and where it came from.
 
     Attributes:
         seed, index: it was drawn by ``default_rng([seed, a, l, m, index])``.
-        spec: activation, loss, truncation k and mode (``truncation_mode`` is "window"
-            for full, where it is ignored).
         mode: ``"full"``, ``"window"`` or ``"chunk"``.
-        params, xs (T, B, D), targets, h0 (B, H) or None, weights (T, B): the arguments of
-            ``rnn_ref.gradients``.
         weight_kind: one of ``WEIGHT_KINDS``. directions: the oracles' unit directions.
     """
 
     seed: int
     index: int
-    spec: Spec
     mode: str
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    h0: np.ndarray | None
-    weights: np.ndarray
     weight_kind: str
     directions: list[tuple[np.ndarray, ...]]
 
@@ -231,7 +222,10 @@ def draw_case(seed: int, activation: str, loss: str, mode: str, index: int) -> C
             break
     shapes = oracles.point_shapes(params, xs, h0)
     directions = oracles.random_directions(shapes, N_DIRECTIONS, rng)
-    return Case(seed, index, spec, mode, params, xs, targets, h0, weights, weight_kind, directions)
+    return Case(
+        params, xs, targets, spec, h0, weights,
+        seed=seed, index=index, mode=mode, weight_kind=weight_kind, directions=directions,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -266,7 +260,7 @@ def _finite(value: float) -> float:
 def check_case(case: Case) -> CaseResult:
     """Compare ``rnn_ref.gradients`` on ``case`` with the three oracles."""
     args = (case.params, case.xs, case.targets, case.spec)
-    kwargs = {"h0": case.h0, "weights": case.weights}
+    kwargs = case.kwargs()
     try:
         g = rnn_ref.gradients(*args, **kwargs)
         twin = oracles.reverse(*args, **kwargs)

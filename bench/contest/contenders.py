@@ -135,7 +135,7 @@ def torch_peer(p: Problem) -> tuple[Callable[[], object], Callable[[object], Gra
     """nn.RNN + nn.Linear holding our parameters (b_ih = b_h, b_hh = 0); loss.backward()."""
     import torch
 
-    _, _, D, H, O = p.shape
+    _, _, D, H, O = p.sizes
     rnn = torch.nn.RNN(D, H, nonlinearity="tanh", batch_first=False, dtype=torch.float64)
     head = torch.nn.Linear(H, O, dtype=torch.float64)
     with torch.no_grad():
@@ -216,7 +216,7 @@ def contenders_for(p: Problem, setup: Setup, counts: ThreadCounts, modes: bool) 
                     name,
                     threads,
                     ours(p, spec),
-                    flops(p.shape, mode, setup.k),
+                    flops(p.sizes, mode, setup.k),
                     "ours",
                     set_numpy,
                     ours_gradients,
@@ -226,7 +226,7 @@ def contenders_for(p: Problem, setup: Setup, counts: ThreadCounts, modes: bool) 
         call, gradients, compile_ms = jax_peer(p)
         found.append(
             Contender(
-                "jax", "xla", call, flops(p.shape), "peer", lambda: None, gradients, compile_ms
+                "jax", "xla", call, flops(p.sizes), "peer", lambda: None, gradients, compile_ms
             )
         )
     if "torch" in setup.peers:
@@ -237,7 +237,7 @@ def contenders_for(p: Problem, setup: Setup, counts: ThreadCounts, modes: bool) 
                     "torch",
                     str(n),
                     call,
-                    flops(p.shape),
+                    flops(p.sizes),
                     "peer",
                     lambda n=n: counts.torch(n),
                     gradients,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validation as v
-from ..containers import Params, Spec, truncation_label
+from ..containers import Problem, Spec, truncation_label
 from ..files.casefile import load_case
 from ..initialise import init_params
 
@@ -84,21 +84,15 @@ class ExplainConfig:
 
 
 @dataclass(frozen=True, eq=False)
-class Case:
-    """The tiny problem that ``explain`` works through: the arguments of ``rnn_ref.gradients``.
+class Case(Problem):
+    """The tiny problem that ``explain`` works through (``rnn_ref.Problem``, h0 and weights
+    always given), and where it comes from.
 
-    ``source`` says where it comes from (the seed, or the file), ``comment`` is the case
+    ``source`` says where it comes from (the seed, or the file); ``comment`` is the case
     file's comment (untrusted text: every renderer escapes it).
     """
 
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    h0: np.ndarray
-    weights: np.ndarray
-    spec: Spec
     source: str = ""
-    comment: str = ""
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
