@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnn_ref.containers import truncation_label
 from rnn_ref.files._atomic import atomic_file
 from verification import check_gradients
 from verification.check import CheckReport
@@ -94,9 +95,7 @@ def _scope(m: Mistake) -> str:
 
 def _case_line(m: Mistake) -> str:
     spec = case_of(m).spec
-    truncation = (
-        "full BPTT" if spec.truncation is None else f"{spec.truncation_mode}({spec.truncation})"
-    )
+    truncation = truncation_label(spec.truncation, spec.truncation_mode)
     chosen = {key: values[0] for key, values in m.applies.items()}
     weights = chosen.get("weights", "any")
     h0 = chosen.get("h0", "any")

@@ -157,7 +157,7 @@ def check_results(results: str | os.PathLike, vectors: str | os.PathLike) -> Res
 
 def judge(case: ReadCase, value: dict) -> tuple[list[str], list[str]]:
     """The report lines of one case's result (none when it agrees) and the mistake ids."""
-    p = case.problem
+    p = case
     truth = {name: np.asarray(p.expected[name], dtype=np.float64) for name in NAMES}
     noise = {name: case.tolerance * float(np.max(np.abs(truth[name]))) for name in NAMES}
     result = read_result({k: _numbers(v) for k, v in value.items()}, truth, "float64")
@@ -208,7 +208,7 @@ def _numbers(value: object) -> object:
 
 
 def _fingerprints(case: ReadCase, result, wrong: list[str], noise: dict[str, float]) -> list:
-    p = case.problem
+    p = case
     names = {*wrong, *result.batch_axis, *result.malformed}
     theirs = {  # only numbers can be fingerprinted (a null in JSON is an object array)
         name: result.raw[name]
