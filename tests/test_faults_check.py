@@ -280,6 +280,28 @@ def test_bitwise_nondeterminism_within_rounding_agrees(fn) -> None:
     assert report.counts["agreed"] == 20
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_batch_summed_in_random_order_agrees_on_a_case_of_four_sequences(dtype: str) -> None:
+    """The first case a check draws holds one sequence; here B = 4, so that the order of
+    the sum changes the bits from call to call, and the harness's two calls still agree."""
+    import dataclasses
+
+    import rnn_ref
+    from verification.check.cases import _fill
+    from verification.check.scope import Scope
+    from verification.check.search import Harness
+
+    scope = Scope(dtype=dtype)
+    spec = rnn_ref.Spec("tanh", "mse")
+    case = _fill(3, (6, 4, 3, 4, 2), spec, (1, 0.5, 0.5, 1, 1), "any", "any", scope)
+    case = dataclasses.replace(case, labels={"weights": "any"})
+    answers = [batch_in_random_order(*case.canonical_args()) for _ in range(20)]
+    assert any(not np.array_equal(a["W_hh"], answers[0]["W_hh"]) for a in answers[1:])
+    for _ in range(5):  # a new draw of orders each time
+        trial = Harness(batch_in_random_order, "sum", None).run(case)
+        assert trial.kind == "agree", trial.detail or trial.verdict
+
+
 class Model:
     """Gradients accumulated into buffers that are never reset, returned by reference."""
 
