@@ -587,3 +587,6 @@ def test_no_bias_compares_a_returned_bias_gradient_with_the_truth(fn, exit_code)
         assert report.not_returned == ["b_h", "b_y"]
     if fn is zero_biases:
         assert {q["name"] for q in report.quantities if q["status"] == "disagree"} >= {"b_h"}
+        assert "--no-bias: your b_h is all zeros, but dL/db_h at b = 0 is not 0; a model " in (
+            report.text()
+        )

@@ -96,7 +96,12 @@ def _add_check(subparsers: argparse._SubParsersAction) -> None:
         "(default: %(default)s)",
     )
     scope.add_argument("--h0", choices=("any", "zeros"), help="the initial state (default: both)")
-    scope.add_argument("--no-bias", action="store_true", help="your model has no biases")
+    scope.add_argument(
+        "--no-bias",
+        action="store_true",
+        help="your model has no biases: b = 0 in every case; return no bias gradient (one "
+        "returned is compared with dL/db at b = 0, which is not 0)",
+    )
     scope.add_argument("--batch-one", action="store_true", help="it takes one sequence (B = 1)")
     scope.add_argument(
         "--dtype",

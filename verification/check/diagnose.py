@@ -147,6 +147,16 @@ def explain_case(report: CheckReport, harness, case: CheckCase, save_case: str |
         report.reason = f"a malformed result: {problems[0]}"
     report.smallest_T = smallest_failing_T(harness, case)
     report.mistakes = fingerprints(verdict, case, harness.reduction)
+    if not report.scope.bias:
+        # zeros returned for a bias the model does not have: its gradient at b = 0 is not 0
+        report.advice += [
+            f"--no-bias: your {name} is all zeros, but dL/d{name} at b = 0 is not 0; a model "
+            f"without biases returns no {name} (a gradient left out is not checked)"
+            for name in ("b_h", "b_y")
+            if name in wrong
+            and name in verdict.result.values
+            and not np.any(verdict.result.values[name])
+        ]
     report.confirmation = confirm(case, harness.reduction)
     if report.confirmation.startswith("BUG"):
         report.status = "bug"
