@@ -590,3 +590,24 @@ def test_no_bias_compares_a_returned_bias_gradient_with_the_truth(fn, exit_code)
         assert "--no-bias: your b_h is all zeros, but dL/db_h at b = 0 is not 0; a model " in (
             report.text()
         )
+
+
+def test_vectors_check_results_json_is_strict(golden_vectors, tmp_path, capsys) -> None:
+    """The verdict on a results file as JSON: every field of the report, strict."""
+    case_id = json.loads((golden_vectors / "manifest.json").read_text())["cases"][0]["id"]
+    case = json.loads((golden_vectors / "json" / f"{case_id}.json").read_text())
+    result = {"loss": case["expected"]["loss"], **case["expected"]["gradients"]}
+    result["W_hh"] = (2 * np.asarray(result["W_hh"])).tolist()
+    document = {"format": "rnn-ref-results", "version": 1, "implementation": "doubled W_hh"}
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(document | {"results": {case_id: result}}))
+    args = ["vectors", "--check-results", str(results), "--vectors", str(golden_vectors)]
+    assert main([*args, "--json"]) == 1
+    verdict = strict(capsys.readouterr().out)
+    assert (verdict["status"], verdict["exit_code"], verdict["counts"]["failed"]) == ("fail", 1, 1)
+    assert list(verdict["failures"]) == [case_id]
+    assert main(["vectors", "--verify", str(golden_vectors), "--json"]) == 2
+    assert capsys.readouterr().err == (
+        "rnn-ref vectors: error: --json: expected it with --check-results, the one verdict "
+        "it prints\n"
+    )

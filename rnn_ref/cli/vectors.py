@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import sys
 
-from .._output import printable, printable_lines
+from .._output import json_text, printable, printable_lines
 from ._common import PROG, _missing_extra
 
 
@@ -33,6 +33,11 @@ def _add_vectors(subparsers: argparse._SubParsersAction) -> None:
         help="judge the results file RESULTS (JSON, docs/golden-vectors.md) on --vectors DIR",
     )
     parser.add_argument("--vectors", metavar="DIR", help="the suite that --check-results uses")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="with --check-results: print the verdict as JSON (docs/golden-vectors.md)",
+    )
     parser.set_defaults(run=_run_vectors)
 
 
@@ -42,8 +47,18 @@ def _run_vectors(args: argparse.Namespace) -> int:
 
     if (args.check_results is None) != (args.vectors is None):
         raise ValueError("--check-results and --vectors: expected both or neither, got one")
+    if args.json and args.check_results is None:
+        raise ValueError("--json: expected it with --check-results, the one verdict it prints")
     if args.check_results is not None:
         report = vectors.check_results(args.check_results, args.vectors)
+        if args.json:
+            # every field of the report, as it is; strict JSON (json_text)
+            sys.stdout.write(
+                json_text({**dataclasses.asdict(report), "exit_code": report.exit_code})
+            )
+            if report.exit_code == 2:
+                print(f"{PROG} vectors: error: {printable(report.reason)}", file=sys.stderr)
+            return report.exit_code
         # the results file's text (its implementation's name, reasons out of scope) is
         # printed with its control characters escaped, newlines too: no forged report lines
         shown = dataclasses.replace(
