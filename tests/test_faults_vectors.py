@@ -220,3 +220,59 @@ def test_out_never_replaces_what_is_not_ours(suite: Path, capsys, extra: str) ->
     assert main(["vectors", "--out", str(suite)]) == 2
     one_error_line(capsys, "--out: expected a new directory, an empty one or a previous suite")
     assert kept.read_bytes() == before
+
+
+def expected_result(golden_vectors: Path, case_id: str, *names: str) -> dict:
+    """The suite's own numbers for ``case_id``: the loss and the gradients named."""
+    case = json.loads((golden_vectors / "json" / f"{case_id}.json").read_text())
+    grads = case["expected"]["gradients"]
+    return {"loss": case["expected"]["loss"]} | {name: grads[name] for name in names}
+
+
+def test_results_that_give_only_the_loss_never_agree(
+    golden_vectors: Path, tmp_path: Path, capsys
+) -> None:
+    """Every case holds its right loss and nothing else: no gradient compared, exit 2."""
+    ids = [e["id"] for e in manifest(golden_vectors)["cases"]]
+    document = {case_id: expected_result(golden_vectors, case_id) for case_id in ids}
+    results = results_file(tmp_path / "r.json", json.dumps(document))
+    report = check_results(results, golden_vectors)
+    assert report.exit_code == 2 and report.counts["no_gradient"] == len(ids)
+    args = ["vectors", "--check-results", str(results), "--vectors", str(golden_vectors)]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert "AGREE" not in captured.out
+    assert captured.out.count(": NOT CHECKED: the result gives loss and no gradient") == len(ids)
+    assert f"not checked: W_xh, W_hh, b_h, W_hy, b_y, xs, h0 (not in the results of {len(ids)}" in (
+        captured.out
+    )
+    assert "no gradient could be compared" in captured.err
+
+
+def test_a_loss_only_case_beside_agreeing_ones_is_named_not_counted(
+    golden_vectors: Path, tmp_path: Path
+) -> None:
+    other = "basic-tanh-mse-chunk"
+    document = {
+        CASE: expected_result(golden_vectors, CASE, "W_xh", "W_hh", "b_h", "W_hy", "b_y"),
+        other: expected_result(golden_vectors, other),
+    }
+    report = check_results(results_file(tmp_path / "r.json", json.dumps(document)), golden_vectors)
+    text = report.text()
+    assert report.counts["agreed"] == 1 and report.counts["no_gradient"] == 1, text
+    assert f"case {other}: NOT CHECKED" in text
+    assert "AGREE: all 1 cases compared agree; 1 more gave no gradient (not checked)" in text
+
+
+def test_every_run_says_what_it_did_not_check(golden_vectors: Path, tmp_path: Path) -> None:
+    """A passing run too: the quantities left out, the cases out of scope and missing."""
+    document = {
+        CASE: expected_result(golden_vectors, CASE, "W_xh", "W_hh", "b_h", "W_hy", "b_y"),
+        "basic-relu-mse-full": {"out_of_scope": "relu"},
+    }
+    report = check_results(results_file(tmp_path / "r.json", json.dumps(document)), golden_vectors)
+    assert report.status == "agree"
+    lines = report.text().splitlines()
+    assert "not checked: xs, h0 (not in the results of 1 case)" in lines
+    n = len(manifest(golden_vectors)["cases"]) - 2
+    assert f"not checked: 1 case out of scope and {n} cases not in the results" in lines
