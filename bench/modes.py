@@ -22,6 +22,7 @@ import tracemalloc
 import numpy as np
 
 import rnn_ref
+from rnn_ref.containers import truncation_label
 
 
 def measure(shape: tuple[int, int, int, int, int], k: int, repeats: int) -> list[dict]:
@@ -31,9 +32,12 @@ def measure(shape: tuple[int, int, int, int, int], k: int, repeats: int) -> list
     xs = rng.normal(size=(T, B, D))
     targets = rng.normal(size=(T, B, O))
     specs = {
-        "full": rnn_ref.Spec(),
-        f"window({k})": rnn_ref.Spec(truncation=k, truncation_mode="window"),
-        f"chunk({k})": rnn_ref.Spec(truncation=k, truncation_mode="chunk"),
+        truncation_label(s.truncation, s.truncation_mode, full="full"): s
+        for s in (
+            rnn_ref.Spec(),
+            rnn_ref.Spec(truncation=k, truncation_mode="window"),
+            rnn_ref.Spec(truncation=k, truncation_mode="chunk"),
+        )
     }
     hs_bytes = (T + 1) * B * H * 8
 

@@ -12,8 +12,8 @@ of ``rnn_ref.tasks`` use; and the case file of one call (``Problem``, ``save_cas
 """
 
 from .bptt import forward, gradients, loss
-from .containers import Gradients, Params, Spec, Trajectory
-from .files.casefile import Problem, load_case, save_case
+from .containers import Gradients, Params, Problem, Spec, Trajectory
+from .files.casefile import load_case, save_case
 from .initialise import init_params
 from .optim import (
     SGD,

@@ -1,4 +1,4 @@
-"""The four frozen containers of the public API: Params, Spec, Trajectory, Gradients.
+"""The frozen containers of the public API: Params, Spec, Problem, Trajectory, Gradients.
 
 They hold values and check nothing about arrays: arrays are validated when a function
 is called, so that an error names the argument of that call (``params.W_hh``, ``xs``).
@@ -16,6 +16,19 @@ import numpy as np
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 LOSSES = ("mse", "softmax_ce")
 TRUNCATION_MODES = ("window", "chunk")
+
+
+def truncation_label(
+    truncation: int | None, mode: str = "window", *, full: str = "full BPTT"
+) -> str:
+    """The name of a truncation in every line we print: ``full BPTT``, ``window(k)``, ``chunk(k)``.
+
+    Args:
+        truncation: ``None`` for full BPTT, or k. mode: ``"window"`` or ``"chunk"``.
+        full: the name of full BPTT, shorter (``"full"``) where the line already speaks of
+            BPTT (``rnn-ref explain``, the checker's case lines).
+    """
+    return full if truncation is None else f"{mode}({truncation})"
 
 
 # eq=False: the default __eq__ would compare arrays with ``==`` and raise
@@ -110,6 +123,45 @@ def _check_name(where: str, value: object, allowed: tuple[str, ...]) -> None:
         )
     if value not in allowed:
         raise ValueError(f"{where}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One problem: the arguments of one call of ``rnn_ref.gradients``, and optionally what
+    it must return. Every case in rnn-ref is one (a case file, a golden vector, a checker's
+    case, a property test's example), extended where a use needs more.
+
+    Attributes:
+        params: the parameters (``Params``).
+        xs: (T, B, D) inputs.
+        targets: (T, B, O) floats for mse, (T, B) integer class ids for softmax_ce.
+        spec: activation, loss and truncation.
+        h0: (B, H) initial state, or ``None`` for zeros (a case file always holds it).
+        weights: (T, B) loss weights, or ``None`` for ones (a case file always holds them).
+        comment: free text: where the case comes from, what it shows.
+        expected: ``None``, or some of ``"loss"`` (a float), ``"hs"`` (T+1, B, H),
+            ``"ys"`` (T, B, O), and the gradients ``"W_xh"`` ... ``"b_y"``, ``"xs"``,
+            ``"h0"``, each shaped like what it is the gradient of.
+    """
+
+    params: Params
+    xs: np.ndarray
+    targets: np.ndarray
+    spec: Spec
+    h0: np.ndarray | None
+    weights: np.ndarray | None
+    comment: str = ""
+    expected: dict[str, np.ndarray | float] | None = None
+
+    def kwargs(self) -> dict:
+        """The keyword arguments of ``gradients`` and ``loss``: ``{"h0": ..., "weights": ...}``."""
+        return {"h0": self.h0, "weights": self.weights}
+
+    @property
+    def sizes(self) -> tuple[int, int, int, int, int]:
+        """(T, B, D, H, O)."""
+        T, B, D = self.xs.shape
+        return T, B, D, self.params.hidden_size, self.params.output_size
 
 
 @dataclass(frozen=True, eq=False)

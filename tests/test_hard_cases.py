@@ -78,8 +78,8 @@ def test_saturated_units(case: Case, data, tally) -> None:
     hs, pre = forward_states(case.params, case.xs, case.h0_or_zeros(), case.spec.activation)
     assert np.all(np.abs(np.abs(pre[..., saturated]) - SATURATION) <= 3 / 16)
 
-    ours = rnn_ref.gradients(*case.args(), **case.kwargs)
-    theirs = twin.gradients(*case.args(), **case.kwargs)
+    ours = rnn_ref.gradients(*case.args(), **case.kwargs())
+    theirs = twin.gradients(*case.args(), **case.kwargs())
     config = case.config(saturated=units)
     size = magnitudes(case)
     scale = scales(case)
@@ -131,7 +131,7 @@ def small_signal(activation: str, rho: float, signal: float, seed: int) -> Case:
     weights = np.zeros((T_LONG, B))
     weights[-1] = 1.0
     targets = rng.standard_normal((T_LONG, B, O))
-    return Case(params, xs, targets, Spec(activation, "mse"), h0, weights, "last")
+    return Case(params, xs, targets, Spec(activation, "mse"), h0, weights, weight_kind="last")
 
 
 def positive_relu(rho: float, seed: int, spec: Spec) -> Case:
@@ -150,7 +150,7 @@ def positive_relu(rho: float, seed: int, spec: Spec) -> Case:
     xs = rng.uniform(0.0, 1.0, (T_LONG, B, D))
     targets = -1.0 - rng.uniform(0.0, 1.0, (T_LONG, B, O))
     h0 = rng.uniform(0.0, 1.0, (B, H))
-    return Case(params, xs, targets, spec, h0, None, "ones")
+    return Case(params, xs, targets, spec, h0, None, weight_kind="ones")
 
 
 def jacobian_spread(case: Case) -> float:
@@ -195,8 +195,8 @@ def test_long_sequences_small_signal(name: str, tally) -> None:
     step by step, so a vanishing gradient must keep its digits all the way to dL/dh0."""
     activation, rho, signal, growth = SMALL_SIGNAL[name]
     case = small_signal(activation, rho, signal, seed=list(SMALL_SIGNAL).index(name))
-    ours = rnn_ref.gradients(*case.args(), **case.kwargs)
-    theirs = twin.gradients(*case.args(), **case.kwargs)
+    ours = rnn_ref.gradients(*case.args(), **case.kwargs())
+    theirs = twin.gradients(*case.args(), **case.kwargs())
     config = case.config(case=name)
 
     K = jacobian_spread(case)
@@ -265,8 +265,8 @@ def test_long_sequences_exploding_relu(spec: Spec, tally) -> None:
     rtol = 2 * N * U / (1 - N * U)  # two implementations, gamma_N each
     assert rtol < 1e-11
 
-    ours = rnn_ref.gradients(*case.args(), **case.kwargs)
-    theirs = twin.gradients(*case.args(), **case.kwargs)
+    ours = rnn_ref.gradients(*case.args(), **case.kwargs())
+    theirs = twin.gradients(*case.args(), **case.kwargs())
     config = case.config()
     if spec.truncation is None:  # and so does the gradient (truncation caps it at rho^k)
         assert np.abs(theirs.xs[0]).min() > 1e6 * np.abs(theirs.xs[-1]).max()

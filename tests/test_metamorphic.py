@@ -48,7 +48,7 @@ EXAMPLES = scaled_examples(1)
 def gradients(case: Case, **changes: object) -> Gradients:
     """rnn_ref.gradients of ``case`` with some of its fields replaced."""
     case = case.replace(**changes) if changes else case
-    return rnn_ref.gradients(*case.args(), **case.kwargs)
+    return rnn_ref.gradients(*case.args(), **case.kwargs())
 
 
 def assert_same(ours: Gradients, theirs: Gradients, case: Case, what: str) -> None:
@@ -195,7 +195,7 @@ def test_truncation_keeps_forward_values_and_loss(case: Case, k: int, mode: str,
     read-out gradients dL/dW_hy, dL/db_y, which depend on the forward values only, are
     those of full BPTT."""
     tally.record("test_truncation_keeps_forward_values_and_loss", case)
-    loss = rnn_ref.loss(*case.args(), **case.kwargs)
+    loss = rnn_ref.loss(*case.args(), **case.kwargs())
     full = gradients(case, spec=dataclasses.replace(case.spec, truncation=None))
     activation, loss_name = case.spec.activation, case.spec.loss
     other = Spec(activation, loss_name) if mode == "full" else Spec(activation, loss_name, k, mode)

@@ -71,8 +71,8 @@ def test_twin_equals_reference(case: Case, tally) -> None:
     """L and all seven gradient arrays equal the twin's, each to RTOL of its magnitude."""
     tally.record("test_twin_equals_reference", case)
     assert_well_scaled(case)
-    ours = rnn_ref.gradients(*case.args(), **case.kwargs)
-    theirs = twin.gradients(*case.args(), **case.kwargs)
+    ours = rnn_ref.gradients(*case.args(), **case.kwargs())
+    theirs = twin.gradients(*case.args(), **case.kwargs())
     config = case.config()
     errors = assert_twin_close(ours, theirs, scales=scales(case), rtol=RTOL, config=config)
     tally.error("relative error vs twin (magnitude)", max(errors.values()), config)
@@ -91,11 +91,11 @@ def test_twin_equals_reference(case: Case, tally) -> None:
 def test_forward_mode_equals_reference(case: Case, seed: int, tally) -> None:
     """jax.jvp of the twin's surrogate along random unit directions v equals <g, v>."""
     tally.record("test_forward_mode_equals_reference", case)
-    grads = rnn_ref.gradients(*case.args(), **case.kwargs)
+    grads = rnn_ref.gradients(*case.args(), **case.kwargs())
     shapes = oracles.point_shapes(case.params, case.xs, case.h0)
     directions = oracles.random_directions(shapes, N_DIRECTIONS, np.random.default_rng(seed))
     expected = np.array([oracles.directional(grads, v) for v in directions])
-    jvp = oracles.forward_mode(*case.args(), directions, **case.kwargs)
+    jvp = oracles.forward_mode(*case.args(), directions, **case.kwargs())
     # |<g, v>| and its rounding error are bounded by the magnitudes' 2-norm for |v| = 1
     # (Cauchy-Schwarz); same RTOL as above (docs/verification.md, "The three oracles").
     d = compare.assert_close(
@@ -115,11 +115,11 @@ def test_finite_differences_equal_reference(case: Case, seed: int, tally) -> Non
     """Central differences of the NumPy surrogate along random directions, within the
     bound the oracle derives per case and direction (docs/verification.md, "The
     finite-difference bound"); relu directions that may cross a kink are skipped."""
-    grads = rnn_ref.gradients(*case.args(), **case.kwargs)
+    grads = rnn_ref.gradients(*case.args(), **case.kwargs())
     shapes = oracles.point_shapes(case.params, case.xs, case.h0)
     directions = oracles.random_directions(shapes, N_DIRECTIONS, np.random.default_rng(seed))
     expected = np.array([oracles.directional(grads, v) for v in directions])
-    fd = oracles.finite_differences(*case.args(), directions, **case.kwargs)
+    fd = oracles.finite_differences(*case.args(), directions, **case.kwargs())
     assume(fd.smooth.any())
     tally.record("test_finite_differences_equal_reference", case)
     config = case.config(seed=seed)

@@ -181,7 +181,7 @@ def test_our_programs_run_in_float64_inside_float32_code_and_are_traced_once():
         # The float64 program is not reused for a float32 call of the same function.
         problem = twin.prepare(params, xs, targets, spec)
         static = {"activation": "sigmoid", "loss": "mse"}
-        outside = twin._loss_program(*problem.args()[:5], **static)
+        outside = twin.programs._loss_program(*problem.args()[:5], **static)
         assert outside.dtype == jnp.float32
         assert jnp.ones(3).dtype == jnp.float32
 

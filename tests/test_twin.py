@@ -275,15 +275,19 @@ def test_random_directions_are_unit_and_reproducible():
 
 def test_the_twin_imports_no_math_from_rnn_ref():
     """docs/contract.md §4: the twin shares only the containers with rnn_ref."""
-    tree = ast.parse(Path(twin.__file__).read_text())
-    modules = [
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    ]
-    modules += [
-        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
-    ]
+    modules = []
+    for path in sorted(Path(twin.__file__).parent.glob("*.py")):  # the twin's every module
+        tree = ast.parse(path.read_text())
+        modules += [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ]
+        modules += [
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        ]
     from_rnn_ref = [m for m in modules if m.split(".")[0] == "rnn_ref"]
     assert from_rnn_ref == ["rnn_ref.containers"], from_rnn_ref

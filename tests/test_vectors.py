@@ -131,9 +131,9 @@ def test_json_and_npz_hold_the_same_numbers(suite_dir: Path) -> None:
     assert len(cases) == len(SUITE)
     for case in cases:
         npz = rnn_ref.load_case(suite_dir / "npz" / f"{case.id}.npz")
-        assert np.array_equal(npz.params.W_hh, case.problem.params.W_hh)
-        assert np.array_equal(npz.expected["xs"], case.problem.expected["xs"])
-        assert npz.expected["loss"] == case.problem.expected["loss"]
+        assert np.array_equal(npz.params.W_hh, case.params.W_hh)
+        assert np.array_equal(npz.expected["xs"], case.expected["xs"])
+        assert npz.expected["loss"] == case.expected["loss"]
 
 
 def test_padded_targets_are_null_in_json(suite_dir: Path) -> None:

@@ -29,7 +29,7 @@ import rnn_ref
 import verification
 from rnn_ref import cli
 from rnn_ref.cli import verify as cli_verify
-from verification import crosscheck, oracles
+from verification import crosscheck, crosscheck_report, oracles
 from verification.surrogate import forward_states
 
 EXAMPLES = 2
@@ -120,11 +120,11 @@ def test_same_seed_same_numbers_with_only_and_across_processes(small_run):
     by_name = {(c["activation"], c["loss"], c["mode"]): c for c in full["combinations"]}
     only = [("relu", "mse", "chunk"), ("tanh", "softmax_ce", "window")]
 
-    assert without_timing(crosscheck.to_json(crosscheck.run(EXAMPLES, 0))) == full
+    assert without_timing(crosscheck_report.to_json(crosscheck.run(EXAMPLES, 0))) == full
     # A case depends on the seed, its combination and its number only, not on --only.
-    again = crosscheck.to_json(crosscheck.run(EXAMPLES, 0, only))
+    again = crosscheck_report.to_json(crosscheck.run(EXAMPLES, 0, only))
     assert again["combinations"] == [by_name[c] for c in crosscheck.combinations(only)]
-    other = crosscheck.to_json(crosscheck.run(EXAMPLES, 1, only))
+    other = crosscheck_report.to_json(crosscheck.run(EXAMPLES, 1, only))
     for entry in other["combinations"]:
         name = (entry["activation"], entry["loss"], entry["mode"])
         assert entry["worst"] != by_name[name]["worst"], name
@@ -175,7 +175,7 @@ def test_a_wrong_reference_disagrees_where_it_is_wrong(monkeypatch):
         else:
             assert row.verdict == "ok", row
 
-    text = crosscheck.format_table(report)
+    text = crosscheck_report.format_table(report)
     (summary,) = [line for line in text.splitlines() if line.startswith("DISAGREE: ")]
     assert summary.startswith("DISAGREE: 3 of 18 combinations (36 cases,")
     assert "  sigmoid softmax_ce chunk: reverse " in text and "(dL/dW_hh)" in text

@@ -64,6 +64,9 @@ oracle, and is counted as skipped.
 A case on which any computation raises (``rnn_ref.gradients`` rejecting a valid case, an
 overflow) is a disagreement of every oracle, with the error as its description.
 
+``run`` returns a ``Report``; ``verification.crosscheck_report`` prints it as a table or as
+JSON.
+
 ``run`` and ``check_case`` run inside ``runtime.jax_scope()``: float64, and the compiled
 programs of an earlier run read from the persistent compilation cache. A cache directory
 that cannot be created raises before the first case, not as a disagreement.
@@ -71,20 +74,19 @@ that cannot be created raises before the first case, not as a disagreement.
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import jax
 import numpy as np
 from tqdm import tqdm
 
 import rnn_ref
-from rnn_ref.containers import ACTIVATIONS, LOSSES, Params, Spec
+from rnn_ref.containers import ACTIVATIONS, LOSSES, Params, Problem, Spec
 
 from . import compare, oracles
 from .runtime import in_jax_scope
@@ -122,29 +124,20 @@ K_KINDS = ("1", "T-1", ">=T", "random")
 # Drawing a case.
 
 
-@dataclass(frozen=True, eq=False)
-class Case:
-    """One random case and where it came from.
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Case(Problem):
+    """One random case (``rnn_ref.Problem``: h0 (B, H) or None, weights (T, B); the spec's
+    ``truncation_mode`` is "window" for full, where it is ignored) and where it came from.
 
     Attributes:
         seed, index: it was drawn by ``default_rng([seed, a, l, m, index])``.
-        spec: activation, loss, truncation k and mode (``truncation_mode`` is "window"
-            for full, where it is ignored).
         mode: ``"full"``, ``"window"`` or ``"chunk"``.
-        params, xs (T, B, D), targets, h0 (B, H) or None, weights (T, B): the arguments of
-            ``rnn_ref.gradients``.
         weight_kind: one of ``WEIGHT_KINDS``. directions: the oracles' unit directions.
     """
 
     seed: int
     index: int
-    spec: Spec
     mode: str
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    h0: np.ndarray | None
-    weights: np.ndarray
     weight_kind: str
     directions: list[tuple[np.ndarray, ...]]
 
@@ -231,7 +224,10 @@ def draw_case(seed: int, activation: str, loss: str, mode: str, index: int) -> C
             break
     shapes = oracles.point_shapes(params, xs, h0)
     directions = oracles.random_directions(shapes, N_DIRECTIONS, rng)
-    return Case(seed, index, spec, mode, params, xs, targets, h0, weights, weight_kind, directions)
+    return Case(
+        params, xs, targets, spec, h0, weights,
+        seed=seed, index=index, mode=mode, weight_kind=weight_kind, directions=directions,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -266,7 +262,7 @@ def _finite(value: float) -> float:
 def check_case(case: Case) -> CaseResult:
     """Compare ``rnn_ref.gradients`` on ``case`` with the three oracles."""
     args = (case.params, case.xs, case.targets, case.spec)
-    kwargs = {"h0": case.h0, "weights": case.weights}
+    kwargs = case.kwargs()
     try:
         g = rnn_ref.gradients(*args, **kwargs)
         twin = oracles.reverse(*args, **kwargs)
@@ -435,71 +431,6 @@ def run(
     return Report(seed, examples, rows, time.perf_counter() - start)
 
 
-# ---------------------------------------------------------------------------------------
-# Output: the table and the JSON.
-
-_COLUMNS = ("activation", "loss", "mode", "cases", "reverse", "forward", "fd", "bound/|g|")
-_WIDTHS = (10, 10, 6, 5, 8, 8, 8, 9)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _number(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.1e}"
-
-
-def _line(cells: Sequence[str]) -> str:
-    parts = [
-        cell.ljust(width) if i < 3 else cell.rjust(width)
-        for i, (cell, width) in enumerate(zip(cells, _WIDTHS, strict=False))
-    ]
-    return "  ".join(parts + list(cells[len(_WIDTHS) :])).rstrip()
-
-
-def format_table(report: Report) -> str:
-    """The report as text: a header, one row per combination, then the verdict."""
-    n = len(report.rows)
-    limits = {**{name: f"{limit:g}" for name, limit in THRESHOLDS.items()}, "bound/|g|": ""}
-    out = [
-        f"rnn-ref verify: {_count(n, 'combination')} x {_count(report.examples, 'random case')}, "
-        f"seed {report.seed}, {_count(N_DIRECTIONS, 'direction')} per case",
-        "worst error of each oracle against g = rnn_ref.gradients (agrees when <= the limit):",
-        *(f"  {name:10} {limits[name]:6} {text}" for name, text in DEFINITIONS.items()),
-        "",
-        _line([*_COLUMNS, "verdict"]),
-    ]
-    for row in report.rows:
-        errors = [_number(row.worst[name].error) for name in ORACLES]
-        cells = [row.activation, row.loss, row.mode, str(row.cases), *errors]
-        out.append(_line([*cells, _number(row.fd_bound), row.verdict]))
-    out.append("")
-    cases = sum(row.cases for row in report.rows)
-    checked = sum(row.fd_checked for row in report.rows)
-    skipped = sum(row.fd_skipped for row in report.rows)
-    skip = f", {skipped} skipped near a relu kink" if skipped else ""
-    tally = (
-        f"{_count(cases, 'case')}, {_count(checked, 'fd direction')}{skip}, {report.seconds:.1f} s"
-    )
-    bad = [row for row in report.rows if row.verdict != "ok"]
-    if not bad:
-        every = "all " if n > 1 else ""
-        out.append(f"agree: {every}{_count(n, 'combination')} ({tally})")
-    else:
-        out.append(f"DISAGREE: {len(bad)} of {_count(n, 'combination')} ({tally})")
-        for row in bad:
-            for name in row.disagreeing:
-                w = row.worst[name]
-                out.append(
-                    f"  {row.activation} {row.loss} {row.mode}: {name} {_number(w.error)} "
-                    f"({w.what})"
-                )
-                out.append(f"    at {w.case}")
-                out.append(f"    reproduce: {w.reproduce}")
-    return "\n".join(out) + "\n"
-
-
 def versions() -> dict[str, str]:
     """The versions that produced a report."""
     import jaxlib
@@ -511,54 +442,3 @@ def versions() -> dict[str, str]:
         "jax": jax.__version__,
         "jaxlib": jaxlib.__version__,
     }
-
-
-def _json_number(value: float) -> float | str | None:
-    """A float for JSON: NaN is null and infinity "inf" (JSON has neither)."""
-    if math.isnan(value):
-        return None
-    return "inf" if math.isinf(value) else value
-
-
-def to_json(report: Report) -> dict:
-    """The report as JSON-ready data: the same content as ``format_table``."""
-    rows = []
-    for row in report.rows:
-        worst = {name: asdict(w) for name, w in row.worst.items()}
-        for w in worst.values():
-            w["error"] = _json_number(w["error"])
-        rows.append(
-            {
-                "activation": row.activation,
-                "loss": row.loss,
-                "mode": row.mode,
-                "cases": row.cases,
-                "worst": {name: worst[name]["error"] for name in ORACLES},
-                "worst_case": worst,
-                "fd_bound_over_norm": _json_number(row.fd_bound),
-                "fd_directions_checked": row.fd_checked,
-                "fd_directions_skipped": row.fd_skipped,
-                "verdict": row.verdict.lower(),
-                "disagreeing_oracles": row.disagreeing,
-            }
-        )
-    return {
-        "command": "rnn-ref verify",
-        "seed": report.seed,
-        "examples": report.examples,
-        "directions": N_DIRECTIONS,
-        "thresholds": dict(THRESHOLDS),
-        "definitions": {
-            **{name: DEFINITIONS[name] for name in ORACLES},
-            "fd_bound_over_norm": DEFINITIONS["bound/|g|"],
-        },
-        "versions": versions(),
-        "combinations": rows,
-        "verdict": "ok" if report.agree else "disagree",
-        "seconds": report.seconds,
-    }
-
-
-def to_json_text(report: Report) -> str:
-    """``to_json`` as indented JSON text, one trailing newline."""
-    return json.dumps(to_json(report), indent=2, allow_nan=False) + "\n"

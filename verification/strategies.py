@@ -55,7 +55,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from rnn_ref.containers import Gradients, Params, Spec
+from rnn_ref.containers import Gradients, Params, Problem, Spec
 
 from . import compare, surrogate
 from .check.cases import check_cases as check_cases  # re-exported: the checker's cases
@@ -108,31 +108,18 @@ def unit_arrays(shape: tuple[int, ...], low: float = -1.0) -> st.SearchStrategy[
     return arrays(np.float64, shape, elements=elements)
 
 
-@dataclass(frozen=True, eq=False)
-class Case:
-    """One drawn problem: the arguments of ``rnn_ref.gradients`` and how they were drawn.
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Case(Problem):
+    """One drawn problem (``rnn_ref.Problem``; ``h0`` and ``weights`` may be ``None``: zeros
+    and ones) and how it was drawn.
 
     Attributes:
-        params, xs, targets, spec, h0, weights: the arguments (``h0`` and ``weights`` may
-            be ``None``: zeros and ones).
         weight_kind: one of ``WEIGHT_KINDS``.
         gains: the gains ``g_x, g_h, g_b, g_y`` the parameters were drawn with.
     """
 
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    spec: Spec
-    h0: np.ndarray | None
-    weights: np.ndarray | None
     weight_kind: str = "ones"
     gains: tuple[float, ...] = ()
-
-    @property
-    def sizes(self) -> tuple[int, int, int, int, int]:
-        """(T, B, D, H, O)."""
-        T, B, D = self.xs.shape
-        return T, B, D, self.params.hidden_size, self.params.output_size
 
     @property
     def mode(self) -> str:
@@ -143,11 +130,6 @@ class Case:
     def combination(self) -> str:
         """``"activation/loss/mode"``, one of ``COMBINATIONS``."""
         return f"{self.spec.activation}/{self.spec.loss}/{self.mode}"
-
-    @property
-    def kwargs(self) -> dict[str, np.ndarray | None]:
-        """``{"h0": ..., "weights": ...}``, the keyword arguments of ``gradients``."""
-        return {"h0": self.h0, "weights": self.weights}
 
     def args(self, spec: Spec | None = None) -> tuple:
         """``(params, xs, targets, spec)``, with another ``spec`` if given."""
@@ -289,7 +271,7 @@ def cases(
 
     if activation == "relu":
         assume(kink_free(params, xs, np.zeros((B, H)) if h0 is None else h0))
-    return Case(params, xs, targets, spec, h0, weights, weight_kind, gains)
+    return Case(params, xs, targets, spec, h0, weights, weight_kind=weight_kind, gains=gains)
 
 
 # ---------------------------------------------------------------------------------------

@@ -50,10 +50,19 @@ class Tag:
         return f"[`{self.where}`, {lines}]({target}#{ANCHOR.format(self.first)})"
 
 
+#: Where the modules with a source page live: the package (the model and BPTT), the
+#: walk-through and the files (``rnn_ref/cli`` and ``rnn_ref/tasks`` have none).
+FOLDERS = ("", "explain", "files")
+
+
 def modules() -> dict[str, Path]:
-    """``{"rnn_ref.bptt": path, ...}`` for every module of the package."""
-    paths = sorted(PACKAGE.glob("*.py"))
-    return {"rnn_ref" + ("" if p.stem == "__init__" else f".{p.stem}"): p for p in paths}
+    """``{"rnn_ref.bptt": path, "rnn_ref.explain.walk": path, ...}``."""
+    found = {}
+    for folder in FOLDERS:
+        for path in sorted((PACKAGE / folder).glob("*.py")):
+            parts = ["rnn_ref", folder, "" if path.stem == "__init__" else path.stem]
+            found[".".join(part for part in parts if part)] = path
+    return found
 
 
 def _functions(tree: ast.AST, prefix: str) -> list[tuple[str, ast.AST]]:
@@ -140,7 +149,7 @@ def source_page(module: str, path: Path, tags: list[Tag]) -> str:
     listed = ", ".join(f"[({t.equation})](#{ANCHOR.format(t.first)})" for t in tags)
     return (
         f"# `{module}`\n\n"
-        f"The file `rnn_ref/{path.name}`, read when the site was built. "
+        f"The file `{path.relative_to(PACKAGE.parent).as_posix()}`, read when the site was built. "
         f"Equations tagged here: {listed or 'none'}.\n\n"
         f"{highlight_style(tags)}\n"
         f'```` {{ .python #src linenums="1" }}\n{path.read_text(encoding="utf-8")}````\n'

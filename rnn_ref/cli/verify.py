@@ -105,7 +105,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     # Imported here, not at the top: ``import rnn_ref`` and ``rnn-ref explain`` need NumPy
     # only, and JAX takes a second to import.
     try:
-        from verification import crosscheck, twin
+        from verification import crosscheck, crosscheck_report, twin
     except ModuleNotFoundError as error:
         how = "install the verify extra: pip install '.[verify]' in a checkout of rnn-ref"
         return _missing_extra(error, "verify", _VERIFY_DEPENDENCIES, how)
@@ -113,7 +113,7 @@ def _run_verify(args: argparse.Namespace) -> int:
         twin.configure_cache(False)
     report = crosscheck.run(args.examples, args.seed, args.only, progress=sys.stderr.isatty())
     if args.json:
-        sys.stdout.write(crosscheck.to_json_text(report))
+        sys.stdout.write(crosscheck_report.to_json_text(report))
     else:
-        sys.stdout.write(crosscheck.format_table(report))
+        sys.stdout.write(crosscheck_report.format_table(report))
     return 0 if report.agree else 1

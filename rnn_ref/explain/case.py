@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validation as v
-from ..containers import Params, Spec
-from ..files.casefile import Problem, load_case, save_case
+from ..containers import Problem, Spec, truncation_label
+from ..files.casefile import load_case, save_case
 from ..initialise import init_params
 
 H0_CHOICES = ("zeros", "random")
@@ -85,21 +85,15 @@ class ExplainConfig:
 
 
 @dataclass(frozen=True, eq=False)
-class Case:
-    """The tiny problem that ``explain`` works through: the arguments of ``rnn_ref.gradients``.
+class Case(Problem):
+    """The tiny problem that ``explain`` works through (``rnn_ref.Problem``, h0 and weights
+    always given), and where it comes from.
 
-    ``source`` says where it comes from (the seed, or the file), ``comment`` is the case
+    ``source`` says where it comes from (the seed, or the file); ``comment`` is the case
     file's comment (untrusted text: every renderer escapes it).
     """
 
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    h0: np.ndarray
-    weights: np.ndarray
-    spec: Spec
     source: str = ""
-    comment: str = ""
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -201,19 +195,13 @@ def check_size(T: int, B: int, D: int, H: int, O: int, spec: Spec) -> None:
     """
     lines, numbers = printed_size(T, B, D, H, O, spec)
     if lines > MAX_LINES or numbers > MAX_NUMBERS:
+        label = truncation_label(spec.truncation, spec.truncation_mode, full="full")
         raise ValueError(
             f"sizes: expected a case that prints at most {MAX_LINES:,} lines and "
             f"{MAX_NUMBERS:,} numbers (explain shows every value of a tiny network), got "
-            f"T={T} B={B} D={D} H={H} O={O} with truncation {truncation_name(spec)}, "
+            f"T={T} B={B} D={D} H={H} O={O} with truncation {label}, "
             f"about {lines:,} lines and {numbers:,} numbers; lower T, B, H or k"
         )
-
-
-def truncation_name(spec: Spec) -> str:
-    """``full``, ``window(2)`` or ``chunk(2)``."""
-    if spec.truncation is None:
-        return "full"
-    return f"{spec.truncation_mode}({spec.truncation})"
 
 
 def reach(T: int, spec: Spec, t: int) -> int:

@@ -26,6 +26,7 @@ from html import escape
 import numpy as np
 
 from ..bptt import gradients
+from ..containers import truncation_label
 from .case import (
     H0_CHOICES,
     MAX_LINES,
@@ -42,7 +43,6 @@ from .case import (
     reach,
     save_explain_case,
     span,
-    truncation_name,
 )
 from .passes import Step, Totals, backward_pass, forward_pass
 from .text import NOT_REACHED, REACHED, Renderer, Silent, TextRenderer
@@ -79,7 +79,8 @@ def _header(out: Renderer, config: ExplainConfig, case: Case, listed: bool) -> N
     H, O = case.params.hidden_size, case.params.output_size
     spec = case.spec
     out.begin(f"rnn-ref explain: T={T} B={B} D={D} H={H} O={O}, {case.source}")
-    what = f"activation {spec.activation}, loss {spec.loss}, truncation {truncation_name(spec)}"
+    label = truncation_label(spec.truncation, spec.truncation_mode, full="full")
+    what = f"activation {spec.activation}, loss {spec.loss}, truncation {label}"
     if config.case is None:
         many = "many-to-many" if config.weights == "all" else "many-to-one"
         out.note(f"{what}, init {config.init}, h0 {config.h0}, weights {config.weights} ({many})")
@@ -133,17 +134,16 @@ def _reach_section(out: Renderer, case: Case) -> None:
     spec = case.spec
     k = spec.truncation
     out.heading("Which transitions each loss term reaches")
+    label = truncation_label(k, spec.truncation_mode)
     if k is None:
-        out.note("full BPTT: every loss term reaches back to h0")
+        out.note(f"{label}: every loss term reaches back to h0")
     elif spec.truncation_mode == "window":
         same = ", k >= T: the same as full" if k >= T else ""
-        out.note(f"window({k}): each loss term sees its {k} most recent transitions{same}")
+        out.note(f"{label}: each loss term sees its {k} most recent transitions{same}")
     else:
         chunks = [interval(s, min(s + k - 1, T)) for s in range(1, T + 1, k)]
         held = ", ".join(f"h_{s - 1}" for s in range(k + 1, T + 1, k)) or "none"
-        out.note(
-            f"chunk({k}): chunks of {k} transitions: {', '.join(chunks)}; held constant: {held}"
-        )
+        out.note(f"{label}: chunks of {k} transitions: {', '.join(chunks)}; held constant: {held}")
     grid = []
     for t in range(1, T + 1):
         first = reach(T, spec, t)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +38,7 @@ from .._validation import (
     check_targets,
     check_weights,
 )
-from ..containers import Params, Spec
+from ..containers import Params, Problem, Spec
 from . import _npz
 from ._atomic import atomic_file
 
@@ -68,37 +67,6 @@ _MEMBERS = {
     **{f"expected_{name}": _npz.Member(ranks=(1, 2, 3)) for name in (*Params.FIELDS, "xs", "h0")},
 }
 _REQUIRED = tuple(name for name in _MEMBERS if not name.startswith("expected_"))
-
-
-@dataclass(frozen=True, eq=False)
-class Problem:
-    """One call of ``rnn_ref.gradients``, and optionally what it must return.
-
-    Attributes:
-        params: the parameters (``Params``).
-        xs: (T, B, D) inputs.
-        targets: (T, B, O) floats for mse, (T, B) integer class ids for softmax_ce.
-        spec: activation, loss and truncation.
-        h0: (B, H) initial state (zeros when the caller had none).
-        weights: (T, B) loss weights (ones when the caller had none).
-        comment: free text: where the case comes from, what it shows.
-        expected: ``None``, or some of ``"loss"`` (a float), ``"hs"`` (T+1, B, H),
-            ``"ys"`` (T, B, O), and the gradients ``"W_xh"`` ... ``"b_y"``, ``"xs"``,
-            ``"h0"``, each shaped like what it is the gradient of.
-    """
-
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    spec: Spec
-    h0: np.ndarray
-    weights: np.ndarray
-    comment: str = ""
-    expected: dict[str, np.ndarray | float] | None = None
-
-    def kwargs(self) -> dict:
-        """The keyword arguments of ``gradients`` and ``loss``: ``{"h0": ..., "weights": ...}``."""
-        return {"h0": self.h0, "weights": self.weights}
 
 
 def save_case(path: str | os.PathLike, problem: Problem) -> Path:

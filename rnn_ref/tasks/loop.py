@@ -31,7 +31,7 @@ import numpy as np
 import rnn_ref
 from rnn_ref import Params, Spec
 from rnn_ref import _validation as v
-from rnn_ref.containers import ACTIVATIONS, TRUNCATION_MODES
+from rnn_ref.containers import ACTIVATIONS, TRUNCATION_MODES, truncation_label
 from rnn_ref.initialise import SCHEMES
 
 OPTIMIZERS = ("sgd", "adam")
@@ -148,10 +148,7 @@ class TrainConfig:
 
     def describe(self) -> str:
         """One phrase, e.g. ``tanh, H=16, full BPTT, adam lr=0.01 (cosine), no clipping``."""
-        if self.truncation is None:
-            gradient = "full BPTT"
-        else:
-            gradient = f"{self.truncation_mode}({self.truncation})"
+        gradient = truncation_label(self.truncation, self.truncation_mode)
         optimizer = f"{self.optimizer} lr={self.lr:g}"
         if self.optimizer == "adam" and self.betas != (0.9, 0.999):
             optimizer += f" betas={self.betas[0]:g},{self.betas[1]:g}"

@@ -37,7 +37,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from rnn_ref.containers import Params, Spec
+from rnn_ref.containers import Params, Problem, Spec, truncation_label
 
 from .. import surrogate
 from .scope import ACTIVATIONS, BPTT_MODES, H0_KINDS, LOSSES, WEIGHT_KINDS, Scope
@@ -61,15 +61,12 @@ MAX_B, MAX_SIZE = 4, 5
 KINK_MARGIN = {"float64": 1e-6, "float32": 1e-4}
 
 
-@dataclass(frozen=True, eq=False)
-class CheckCase:
-    """One drawn problem: the float64 arguments of ``rnn_ref.gradients`` and their labels.
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CheckCase(Problem):
+    """One drawn problem (``rnn_ref.Problem``, float64 arrays; h0 (B, H) and weights (T, B)
+    always given, the weights >= 0 and never all zero) and how it was drawn.
 
     Attributes:
-        params: W_xh (H, D), W_hh (H, H), b_h (H,), W_hy (O, H), b_y (O,).
-        xs: (T, B, D). targets: (T, B, O) floats (mse) or (T, B) int64 ids (softmax_ce).
-        spec: activation, loss and truncation.
-        h0: (B, H). weights: (T, B) >= 0, never all zero.
         labels: the value of each scope flag this case was drawn with: ``activation``,
             ``loss``, ``bptt`` (full, window, chunk), ``weights``, ``h0``.
         dtype: ``"float64"`` or ``"float32"``, the dtype the user's code receives.
@@ -77,22 +74,10 @@ class CheckCase:
         gains: ``g_x, g_h, g_b, g_y, g_z``.
     """
 
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    spec: Spec
-    h0: np.ndarray
-    weights: np.ndarray
     labels: dict[str, str]
     dtype: str = "float64"
     seed: int = 0
     gains: tuple[float, ...] = ()
-
-    @property
-    def sizes(self) -> tuple[int, int, int, int, int]:
-        """(T, B, D, H, O)."""
-        T, B, D = self.xs.shape
-        return T, B, D, self.params.hidden_size, self.params.output_size
 
     def canonical_args(self) -> tuple:
         """Fresh copies of ``(params, xs, targets, spec, h0, weights)`` in the canonical
@@ -126,8 +111,7 @@ class CheckCase:
     def describe(self) -> str:
         """One line: spec, sizes, the labels, the gains and the seed."""
         T, B, D, H, O = self.sizes
-        k = self.spec.truncation
-        bptt = "full" if k is None else f"{self.spec.truncation_mode}({k})"
+        bptt = truncation_label(self.spec.truncation, self.spec.truncation_mode, full="full")
         gains = " ".join(f"g_{n}={g:g}" for n, g in zip("xhbyz", self.gains, strict=False))
         return (
             f"{self.spec.activation}, {self.spec.loss}, {bptt}, T={T} B={B} D={D} H={H} O={O}, "

@@ -258,21 +258,13 @@ def confirm(case: CheckCase, reduction: str) -> str:
 def save(path: str, case: CheckCase, comment: str) -> tuple[str | None, str]:
     """Save ``case`` in rnn_ref's case format (``docs/case-format.md``), with rnn_ref's
     gradients (sum reduction) as its expected values: (the path, '') or (None, why not)."""
-    from rnn_ref import Problem, gradients, save_case
+    from rnn_ref import gradients, save_case
 
-    g = gradients(case.params, case.xs, case.targets, case.spec, h0=case.h0, weights=case.weights)
+    g = gradients(case.params, case.xs, case.targets, case.spec, **case.kwargs())
     expected = {"loss": g.loss, **dict(zip(Params.FIELDS, g.params.arrays(), strict=True))}
     expected.update(xs=g.xs, h0=g.h0)
-    problem = Problem(
-        params=case.params,
-        xs=case.xs,
-        targets=case.targets,
-        spec=case.spec,
-        h0=case.h0,
-        weights=case.weights,
-        comment=f"rnn-ref check: {comment}; {case.describe()}",
-        expected=expected,
-    )
+    comment = f"rnn-ref check: {comment}; {case.describe()}"
+    problem = dataclasses.replace(case, comment=comment, expected=expected)
     try:
         return str(save_case(Path(path), problem)), ""
     except ValueError as error:

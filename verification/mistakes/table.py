@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import rnn_ref
-from rnn_ref import Gradients, Params, Spec
+from rnn_ref import Gradients, Params, Problem, Spec
 
 from . import GALLERY, Mistake
 
@@ -28,16 +28,9 @@ NAMES = (*Params.FIELDS, "xs", "h0")
 
 
 @dataclass(frozen=True, eq=False)
-class Case:
-    """One case of ``rnn_ref.gradients``: params, xs (T, B, D), targets, spec, h0 (B, H),
-    weights (T, B)."""
-
-    params: Params
-    xs: np.ndarray
-    targets: np.ndarray
-    spec: Spec
-    h0: np.ndarray
-    weights: np.ndarray
+class Case(Problem):
+    """A fixed case (``rnn_ref.Problem``: h0 (B, H) and weights (T, B) always given), with
+    the truth and a way to call the code under test on it."""
 
     def truth(self) -> Gradients:
         return rnn_ref.gradients(

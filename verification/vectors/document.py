@@ -33,20 +33,17 @@ ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,99}$")
 TIERS = ("basic", "edge", "hard")
 
 
-@dataclass(frozen=True, eq=False)
-class ReadCase:
-    """A case read from its JSON: the labels and the call with its expected values.
-
-    ``problem.expected`` holds ``loss`` (a float), ``hs``, ``ys`` and the gradients by
-    the name of what they are the gradient of.
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ReadCase(Problem):
+    """A case read from its JSON: the call with its expected values (``rnn_ref.Problem``:
+    ``expected`` holds ``loss`` (a float), ``hs``, ``ys`` and the gradients by the name of
+    what they are the gradient of), and its labels.
     """
 
     id: str
-    comment: str
     tier: str
     flags: tuple[str, ...]
     tolerance: float
-    problem: Problem
 
 
 def to_document(case, problem: Problem) -> dict:
@@ -166,7 +163,7 @@ def read_case(path: Path, where: str, flags: dict[str, str]) -> ReadCase:
             grads[name], shape_of(letters, sizes), f"{where}.expected.gradients.{name}"
         )
     try:
-        problem = Problem(
+        case = ReadCase(
             params=Params(*(arrays[name] for name in Params.FIELDS)),
             xs=arrays["xs"],
             targets=targets,
@@ -175,11 +172,15 @@ def read_case(path: Path, where: str, flags: dict[str, str]) -> ReadCase:
             weights=arrays["weights"],
             comment=comment,
             expected=expected,
+            id=case_id,
+            tier=tier,
+            flags=tuple(case_flags),
+            tolerance=float(tolerance),
         )
-        _checked_arrays(problem, "case")
+        _checked_arrays(case, "case")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{where}: {error}") from None
-    return ReadCase(case_id, comment, tier, tuple(case_flags), float(tolerance), problem)
+    return case
 
 
 def _spec(fields: dict, where: str) -> Spec:

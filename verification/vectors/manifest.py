@@ -215,7 +215,7 @@ def _compare_npz(path: Path, name: str, case: ReadCase) -> list[str]:
         npz = load_case(path)
     except (ValueError, TypeError) as error:
         return [f"{name}: {str(error).splitlines()[0]}"]
-    ours, theirs = case.problem, npz
+    ours, theirs = case, npz
     pairs = dict(
         zip(
             Params.FIELDS,

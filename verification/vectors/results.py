@@ -238,7 +238,7 @@ def judge(case: ReadCase, value: dict) -> Verdict:
 def _judge(case: ReadCase, value: dict) -> tuple[list[str], list[str], object]:
     """The report lines of one case's result (none when it agrees), the mistake ids and
     the result as read."""
-    p = case.problem
+    p = case
     truth = {name: np.asarray(p.expected[name], dtype=np.float64) for name in NAMES}
     noise = {name: case.tolerance * float(np.max(np.abs(truth[name]))) for name in NAMES}
     result = read_result({k: _numbers(v) for k, v in value.items()}, truth, "float64")
@@ -293,7 +293,7 @@ def _numbers(value: object) -> object:
 
 
 def _fingerprints(case: ReadCase, result, wrong: list[str], noise: dict[str, float]) -> list:
-    p = case.problem
+    p = case
     names = {*wrong, *result.batch_axis, *result.malformed}
     theirs = {  # only numbers can be fingerprinted (a null in JSON is an object array)
         name: result.raw[name]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_ref.containers import Params, Spec
+from rnn_ref.containers import Params, Spec, truncation_label
 from rnn_ref.files.casefile import Problem
 
 #: The tiers, in the order the manifest lists them.
@@ -182,7 +182,7 @@ def _basic() -> list[VectorCase]:
             for bptt, k in (("full", None), ("window", 3), ("chunk", 2)):
                 spec = _spec(activation, loss, bptt, k)
                 name = f"{activation}-{loss.replace('_', '-')}-{bptt}"
-                what = "full BPTT" if k is None else f"{bptt}({k})"
+                what = truncation_label(k, bptt)
                 seed += 1
                 cases.append(
                     VectorCase(
@@ -392,7 +392,7 @@ def _hard() -> list[VectorCase]:
     for name, activation, loss, bptt, k, g, weights, flags in long:
         seed += 1
         spec = _spec(activation, loss, bptt, k)
-        what = "full BPTT" if k is None else f"{bptt}({k})"
+        what = truncation_label(k, bptt)
         cases.append(
             VectorCase(
                 id=f"hard-{name}",

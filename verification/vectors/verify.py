@@ -75,7 +75,7 @@ def verify(directory: str | os.PathLike) -> VerifyReport:
 
 def recompute(case: ReadCase) -> list[str]:
     """One line per quantity of ``case`` that rnn_ref does not reproduce within tolerance."""
-    p = case.problem
+    p = case
     ours = rnn_ref.gradients(p.params, p.xs, p.targets, p.spec, **p.kwargs())
     trajectory = rnn_ref.forward(p.params, p.xs, p.h0, activation=p.spec.activation)
     values = {"loss": np.float64(ours.loss), "hs": trajectory.hs, "ys": trajectory.ys}
