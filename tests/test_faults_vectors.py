@@ -8,10 +8,15 @@ replaces is someone else's. Every refusal is one line naming the file and the fi
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -276,3 +281,80 @@ def test_every_run_says_what_it_did_not_check(golden_vectors: Path, tmp_path: Pa
     assert "not checked: xs, h0 (not in the results of 1 case)" in lines
     n = len(manifest(golden_vectors)["cases"]) - 2
     assert f"not checked: 1 case out of scope and {n} cases not in the results" in lines
+
+
+# Ctrl-C and SIGTERM during --out: exit 130 or 143, and the suite as it was -----------------
+
+
+def _signal_in_a_gc_callback(signum: int) -> None:
+    """Send ``signum`` to this process from inside a garbage-collection callback, where
+    Python drops an exception its handler raises ("Exception ignored in ..."), as it did
+    in JAX's own callback one second into ``vectors --out``."""
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            os.kill(os.getpid(), signum)
+            for _ in range(1000):  # the handler runs at the next bytecode boundaries
+                pass
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+
+
+@pytest.mark.parametrize("where", ["the first case", "the files written"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_python_drops_still_stops_the_suite(
+    tmp_path: Path, monkeypatch, where: str, signum: int
+) -> None:
+    from rnn_ref.files import _process
+    from verification.vectors import generate
+
+    name = "expected_values" if where == "the first case" else "_write_files"
+    original = getattr(generate, name)
+
+    def dropped(*args):
+        value = original(*args)
+        _signal_in_a_gc_callback(signum)
+        return value
+
+    monkeypatch.setattr(generate, name, dropped)
+    stop = KeyboardInterrupt if signum == signal.SIGINT else _process.Terminated
+    with pytest.raises(stop):
+        generate.write_suite(tmp_path / "suite")
+    assert list(tmp_path.iterdir()) == []  # no suite, no stage
+
+
+def _vectors_child(out: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rnn_ref", "vectors", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_during_out_leaves_the_previous_suite(
+    suite: Path, signum: int, status: int, word: str
+) -> None:
+    """The signal is sent once the stage exists, while the first cases are computed."""
+    before = {p: p.read_bytes() for p in sorted(suite.rglob("*")) if p.is_file()}
+    process = _vectors_child(suite)
+    for _ in range(6000):  # the stage appears before the first case is computed
+        if any(".partial-" in p.name for p in suite.parent.iterdir()):
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == status, err
+    assert err == f"rnn-ref vectors: {word}\n".encode() and out == b""
+    assert {p: p.read_bytes() for p in sorted(suite.rglob("*")) if p.is_file()} == before
+    assert sorted(p.name for p in suite.parent.iterdir()) == ["suite"]  # no stage left
