@@ -358,3 +358,14 @@ def test_a_signal_during_out_leaves_the_previous_suite(
     assert err == f"rnn-ref vectors: {word}\n".encode() and out == b""
     assert {p: p.read_bytes() for p in sorted(suite.rglob("*")) if p.is_file()} == before
     assert sorted(p.name for p in suite.parent.iterdir()) == ["suite"]  # no stage left
+
+
+def test_out_of_scope_beside_numbers_is_refused(
+    golden_vectors: Path, tmp_path: Path, capsys
+) -> None:
+    """A case both out of scope and given numbers: the numbers would go unchecked."""
+    document = {CASE: {"out_of_scope": "relu", **expected_result(golden_vectors, CASE, "W_xh")}}
+    results = results_file(tmp_path / "r.json", json.dumps(document))
+    args = ["vectors", "--check-results", str(results), "--vectors", str(golden_vectors)]
+    assert main(args) == 2
+    one_error_line(capsys, f"[{CASE!r}]: expected out_of_scope alone, got also 'W_xh'")

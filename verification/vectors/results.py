@@ -165,6 +165,12 @@ def check_results(results: str | os.PathLike, vectors: str | os.PathLike) -> Res
         if not isinstance(value, dict):
             raise ValueError(f"{where}.results[{case_id!r}]: expected an object, got another value")
         if "out_of_scope" in value:
+            others = sorted(str(key)[:40] for key in value if key != "out_of_scope")
+            if others:  # numbers beside "out of scope" would be silently left unchecked
+                raise ValueError(
+                    f"{where}.results[{case_id!r}]: expected out_of_scope alone, got also "
+                    f"{others[0]!r}"
+                )
             reason = files.field(
                 value, "out_of_scope", str, f"{where}.results[{case_id!r}]", "a reason"
             )
