@@ -1,10 +1,10 @@
-"""Fault cases of the child that runs ``rnn-ref check`` (docs/reliability.md counts them
-with the checker's verdicts).
+"""Fault cases of ``rnn-ref check`` found in issue 21's adversarial round
+(docs/reliability.md counts them with the checker's verdicts).
 
-Found in issue 21's adversarial round: a process forked by the user's code held the
-report's pipe open, and the parent, reading to the end of the pipe, lost a report that had
-been sent ("ended before it could report"); code that removed the checker's modules from
-``sys.modules`` ended the check in a traceback.
+A process forked by the user's code held the report's pipe open, and the parent, reading
+to the end of the pipe, lost a report that had been sent ("ended before it could report");
+code that removed the checker's modules from ``sys.modules`` ended the check in a
+traceback; a complex result was fingerprinted, with a ComplexWarning on stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from _check import EXAMPLE
+from _check import EXAMPLE, check, correct
 
 from rnn_ref.cli import main
 
@@ -80,3 +80,15 @@ def test_code_that_removes_the_checkers_modules_gets_a_verdict_or_one_line(
         assert captured.out == "" and captured.err.count("\n") == 1
         assert captured.err.startswith("rnn-ref check: error: the check could not import ")
         assert "nothing was judged" in captured.err
+
+
+def test_a_complex_result_is_malformed_without_a_warning() -> None:
+    """Tests run with warnings as errors: a ComplexWarning would fail this test."""
+
+    def complex_gradients(*args):
+        return {name: value + 0j for name, value in correct(*args).items()}
+
+    report = check(complex_gradients, examples=5)
+    assert report.exit_code == 1
+    assert "W_xh: expected a float array, got dtype complex128" in report.text()
+    assert report.mistakes == []
