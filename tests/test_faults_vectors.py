@@ -8,10 +8,15 @@ replaces is someone else's. Every refusal is one line naming the file and the fi
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -220,3 +225,147 @@ def test_out_never_replaces_what_is_not_ours(suite: Path, capsys, extra: str) ->
     assert main(["vectors", "--out", str(suite)]) == 2
     one_error_line(capsys, "--out: expected a new directory, an empty one or a previous suite")
     assert kept.read_bytes() == before
+
+
+def expected_result(golden_vectors: Path, case_id: str, *names: str) -> dict:
+    """The suite's own numbers for ``case_id``: the loss and the gradients named."""
+    case = json.loads((golden_vectors / "json" / f"{case_id}.json").read_text())
+    grads = case["expected"]["gradients"]
+    return {"loss": case["expected"]["loss"]} | {name: grads[name] for name in names}
+
+
+def test_results_that_give_only_the_loss_never_agree(
+    golden_vectors: Path, tmp_path: Path, capsys
+) -> None:
+    """Every case holds its right loss and nothing else: no gradient compared, exit 2."""
+    ids = [e["id"] for e in manifest(golden_vectors)["cases"]]
+    document = {case_id: expected_result(golden_vectors, case_id) for case_id in ids}
+    results = results_file(tmp_path / "r.json", json.dumps(document))
+    report = check_results(results, golden_vectors)
+    assert report.exit_code == 2 and report.counts["no_gradient"] == len(ids)
+    args = ["vectors", "--check-results", str(results), "--vectors", str(golden_vectors)]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert "AGREE" not in captured.out
+    assert captured.out.count(": NOT CHECKED: the result gives loss and no gradient") == len(ids)
+    assert f"not checked: W_xh, W_hh, b_h, W_hy, b_y, xs, h0 (not in the results of {len(ids)}" in (
+        captured.out
+    )
+    assert "no gradient could be compared" in captured.err
+
+
+def test_a_loss_only_case_beside_agreeing_ones_is_named_not_counted(
+    golden_vectors: Path, tmp_path: Path
+) -> None:
+    other = "basic-tanh-mse-chunk"
+    document = {
+        CASE: expected_result(golden_vectors, CASE, "W_xh", "W_hh", "b_h", "W_hy", "b_y"),
+        other: expected_result(golden_vectors, other),
+    }
+    report = check_results(results_file(tmp_path / "r.json", json.dumps(document)), golden_vectors)
+    text = report.text()
+    assert report.counts["agreed"] == 1 and report.counts["no_gradient"] == 1, text
+    assert f"case {other}: NOT CHECKED" in text
+    assert "AGREE: all 1 cases compared agree; 1 more gave no gradient (not checked)" in text
+
+
+def test_every_run_says_what_it_did_not_check(golden_vectors: Path, tmp_path: Path) -> None:
+    """A passing run too: the quantities left out, the cases out of scope and missing."""
+    document = {
+        CASE: expected_result(golden_vectors, CASE, "W_xh", "W_hh", "b_h", "W_hy", "b_y"),
+        "basic-relu-mse-full": {"out_of_scope": "relu"},
+    }
+    report = check_results(results_file(tmp_path / "r.json", json.dumps(document)), golden_vectors)
+    assert report.status == "agree"
+    lines = report.text().splitlines()
+    assert "not checked: xs, h0 (not in the results of 1 case)" in lines
+    n = len(manifest(golden_vectors)["cases"]) - 2
+    assert f"not checked: 1 case out of scope and {n} cases not in the results" in lines
+
+
+# Ctrl-C and SIGTERM during --out: exit 130 or 143, and the suite as it was -----------------
+
+
+def _signal_in_a_gc_callback(signum: int) -> None:
+    """Send ``signum`` to this process from inside a garbage-collection callback, where
+    Python drops an exception its handler raises ("Exception ignored in ..."), as it did
+    in JAX's own callback one second into ``vectors --out``."""
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            os.kill(os.getpid(), signum)
+            for _ in range(1000):  # the handler runs at the next bytecode boundaries
+                pass
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+
+
+@pytest.mark.parametrize("where", ["the first case", "the files written"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_python_drops_still_stops_the_suite(
+    tmp_path: Path, monkeypatch, where: str, signum: int
+) -> None:
+    from rnn_ref.files import _process
+    from verification.vectors import generate
+
+    name = "expected_values" if where == "the first case" else "_write_files"
+    original = getattr(generate, name)
+
+    def dropped(*args):
+        value = original(*args)
+        _signal_in_a_gc_callback(signum)
+        return value
+
+    monkeypatch.setattr(generate, name, dropped)
+    stop = KeyboardInterrupt if signum == signal.SIGINT else _process.Terminated
+    with pytest.raises(stop):
+        generate.write_suite(tmp_path / "suite")
+    assert list(tmp_path.iterdir()) == []  # no suite, no stage
+
+
+def _vectors_child(out: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rnn_ref", "vectors", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_during_out_leaves_the_previous_suite(
+    suite: Path, signum: int, status: int, word: str
+) -> None:
+    """The signal is sent once the stage exists, while the first cases are computed."""
+    before = {p: p.read_bytes() for p in sorted(suite.rglob("*")) if p.is_file()}
+    process = _vectors_child(suite)
+    for _ in range(6000):  # the stage appears before the first case is computed
+        if any(".partial-" in p.name for p in suite.parent.iterdir()):
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == status, err
+    assert err == f"rnn-ref vectors: {word}\n".encode() and out == b""
+    assert {p: p.read_bytes() for p in sorted(suite.rglob("*")) if p.is_file()} == before
+    assert sorted(p.name for p in suite.parent.iterdir()) == ["suite"]  # no stage left
+
+
+def test_out_of_scope_beside_numbers_is_refused(
+    golden_vectors: Path, tmp_path: Path, capsys
+) -> None:
+    """A case both out of scope and given numbers: the numbers would go unchecked."""
+    document = {CASE: {"out_of_scope": "relu", **expected_result(golden_vectors, CASE, "W_xh")}}
+    results = results_file(tmp_path / "r.json", json.dumps(document))
+    args = ["vectors", "--check-results", str(results), "--vectors", str(golden_vectors)]
+    assert main(args) == 2
+    one_error_line(capsys, f"[{CASE!r}]: expected out_of_scope alone, got also 'W_xh'")

@@ -18,8 +18,9 @@ GROUPS = {
         "tests/test_atomic.py",
     ),
     "on the numbers": ("tests/test_faults_numbers.py",),
+    "on explain's case files": ("tests/test_faults_explain.py",),
     "on the golden vectors": ("tests/test_faults_vectors.py",),
-    "on the checker's verdicts": ("tests/test_faults_check.py",),
+    "on the checker's verdicts": ("tests/test_faults_check.py", "tests/test_faults_isolated.py"),
 }
 
 

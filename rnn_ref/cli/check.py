@@ -201,9 +201,16 @@ def _run_check(args: argparse.Namespace) -> int:
     if message is None:
         print(f"{PROG} check: error: {outcome.reason}", file=sys.stderr)
         return 2
-    if "missing" in message:
+    if "missing" in message and message["missing"].split(".")[0] in _CHECK_DEPENDENCIES:
         error = ModuleNotFoundError(message["error"], name=message["missing"])
         return _missing_extra(error, "check", _CHECK_DEPENDENCIES, _CHECK_HOW)
+    if "missing" in message:  # not an extra: the user's code removed one of ours
+        print(
+            f"{PROG} check: error: the check could not import {message['missing']} after "
+            f"your code ran ({message['error']}): nothing was judged",
+            file=sys.stderr,
+        )
+        return 2
     if "error" in message:
         print(f"{PROG} check: error: {printable(message['error'])}", file=sys.stderr)
         return 2

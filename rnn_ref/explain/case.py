@@ -32,6 +32,7 @@ from .. import _validation as v
 from ..containers import Problem, Spec, truncation_label
 from ..files.casefile import load_case, save_case
 from ..initialise import init_params
+from .text import check_maths
 
 H0_CHOICES = ("zeros", "random")
 WEIGHT_CHOICES = ("all", "last")
@@ -158,6 +159,9 @@ def _read_case(path: str | os.PathLike) -> Case:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"case: expected the path of a case file, got {type(path).__name__}")
     problem = load_case(path)  # validated whole; its errors name the path
+    # The comment is untrusted: its maths is bounded here, in every format, so that a file
+    # is walked through in all of them or refused before the first line is written.
+    check_maths(problem.comment, f"case file {os.fspath(path)}, comment")
     T, B, D = problem.xs.shape
     check_size(T, B, D, problem.params.hidden_size, problem.params.output_size, problem.spec)
     return Case(

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from html import escape
 
+from .text import check_maths
+
 _GREEK = {"delta": "δ", "phi": "φ", "tau": "τ"}
 # "*" is the element-wise product; \u2032 is the prime, \u2212 the minus sign.
 _OPERATORS = {"*": "⊙", "..": "…", "||": "‖", "+=": "+=", "'": "\u2032", "-": "\u2212"}
@@ -37,7 +39,13 @@ _TOKEN = re.compile(
 
 
 def to_mathml(notation: str) -> str:
-    """``notation`` as one inline ``<math>`` element."""
+    """``notation`` as one inline ``<math>`` element.
+
+    Raises:
+        ValueError: its scripts nest deeper than ``MAX_NESTING`` (the reader recurses once
+            per level).
+    """
+    check_maths(f"${notation}$", "maths")
     return f"<math>{_row(notation)}</math>"
 
 

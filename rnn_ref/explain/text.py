@@ -44,6 +44,44 @@ def segments(text: str) -> list[tuple[bool, str]]:
     return [(i % 2 == 1, piece) for i, piece in enumerate(text.split("$")) if piece]
 
 
+#: How deep the scripts of one piece of maths may nest: ``x_{y_{z}}`` nests 2 deep. Every
+#: level is three calls of the MathML reader (``rnn_ref.explain.mathml``); our labels nest
+#: 2 deep at most, and a case file's comment nested 3000 deep would exhaust Python's stack
+#: half-way through a page.
+MAX_NESTING = 32
+
+
+def script_depth(maths: str) -> int:
+    """How deep the script groups of ``maths`` nest: a ``{`` or ``(`` right after ``_`` or
+    ``^`` opens one, its matching bracket (or the end, if none) closes it. Braces and
+    parentheses are matched apart, as the reader matches them, and their depths add up:
+    never less than the depth of the reader's calls."""
+    open_ = {"{": [], "(": []}
+    closing = {"}": "{", ")": "("}
+    depth = deepest = 0
+    for i, char in enumerate(maths):
+        if char in open_:
+            script = i > 0 and maths[i - 1] in "_^"
+            open_[char].append(script)
+            depth += script
+            deepest = max(deepest, depth)
+        elif char in closing and open_[closing[char]]:
+            depth -= open_[closing[char]].pop()
+    return deepest
+
+
+def check_maths(text: str, where: str) -> None:
+    """Refuse ``text`` whose maths (between dollars) nests deeper than ``MAX_NESTING``,
+    before anything is written: a ``ValueError`` naming ``where``."""
+    for maths, piece in segments(text):
+        depth = script_depth(piece) if maths else 0
+        if depth > MAX_NESTING:
+            raise ValueError(
+                f"{where}: expected maths whose scripts (x_{{...}}, x^(...)) nest at most "
+                f"{MAX_NESTING} deep, got {depth}"
+            )
+
+
 _EQUATION = re.compile(r"\s*(\((?:\d+|[WC]\d)\))?\s*(.*)", re.DOTALL)
 
 

@@ -9,6 +9,12 @@
 - SIGTERM (``kill PID``) ends Python at once, without running ``finally`` blocks, so a
   training run would leave its stage behind. ``sigterm_raises`` turns it into an
   exception, which unwinds like Ctrl-C's ``KeyboardInterrupt``.
+- An exception raised by a signal handler is raised wherever Python happens to be, and
+  where that is a garbage-collection callback (JAX installs one) or a ``__del__``, Python
+  prints it as "Exception ignored" and goes on: Ctrl-C one second into ``rnn-ref vectors
+  --out`` was lost so, and the suite was written. ``signals_kept`` raises SIGINT and
+  SIGTERM as usual and also records them, and the work raises them again at the points it
+  chooses (``Pending.check``): one that Python dropped is raised there.
 """
 
 from __future__ import annotations
@@ -105,3 +111,58 @@ def sigterm_raises() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+class Pending:
+    """The first SIGINT or SIGTERM received within ``signals_kept``."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def record(self, signum: int, frame) -> None:
+        """The handler: record the signal, then raise it at once (the usual way)."""
+        if self.received is None:
+            self.received = signum
+        self.check()
+
+    def check(self) -> None:
+        """Raise what was received: ``KeyboardInterrupt`` (SIGINT), ``Terminated`` (SIGTERM)."""
+        if self.received == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.received is not None:
+            raise Terminated
+
+
+@contextlib.contextmanager
+def signals_kept() -> Iterator[Pending]:
+    """Within the block SIGINT and SIGTERM raise as usual and are also recorded, so that the
+    block can raise them again where it calls ``check()``, and leaving the block does.
+
+    A signal's exception that Python dropped (raised in a GC callback or a ``__del__``) is
+    not lost: it comes back at the next check, so call it between units of work and before
+    a commit. Outside the main thread the handlers cannot be set, and the block runs with
+    those it has.
+    """
+    pending = Pending()
+    previous = {}
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, pending.record)
+    except ValueError:  # not the main thread
+        pass
+    hook = sys.unraisablehook
+
+    def unraisable(info) -> None:
+        # The dropped exception would be printed with a traceback ("Exception ignored in
+        # ..."); it was recorded and comes back at the next check, so it is not printed.
+        if not (pending.received and isinstance(info.exc_value, KeyboardInterrupt | Terminated)):
+            hook(info)
+
+    sys.unraisablehook = unraisable
+    try:
+        yield pending
+    finally:
+        sys.unraisablehook = hook
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+    pending.check()

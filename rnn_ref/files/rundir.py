@@ -50,16 +50,14 @@ def staged(out: Path, recheck: Callable[[], object]) -> Iterator[Path]:
             missing permission); ``out`` changed during training so that it may no
             longer be replaced.
     """
-    created = _make_parents(out.parent)
+    created: list[Path] = []
+    stage = None
     try:
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}{PARTIAL}", dir=out.parent))
-    except OSError as error:
-        _remove_empty(created)
-        raise ValueError(
-            f"--out: expected a place where a directory can be created, got "
-            f"{str(out)!r} ({error.strerror or error})"
-        ) from None
-    try:
+        # Signals held: a Ctrl-C just after the stage is made (before it is known here)
+        # would leave it behind; held, it arrives inside this try, which removes it.
+        with _signals_held():
+            created = _make_parents(out.parent)
+            stage = _make_stage(out)
         yield stage
         with writing(out):
             for name in sorted(stage.rglob("*")):  # every file on disk before it is visible
@@ -69,12 +67,22 @@ def staged(out: Path, recheck: Callable[[], object]) -> Iterator[Path]:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(stage, 0o777 & ~umask)
-            recheck()  # nothing foreign arrived in out meanwhile
-            _commit(stage, out)
+            _commit(stage, out, recheck)
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
         _remove_empty(created)
         raise
+
+
+def _make_stage(out: Path) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}{PARTIAL}", dir=out.parent))
+    except OSError as error:
+        raise ValueError(
+            f"--out: expected a place where a directory can be created, got "
+            f"{str(out)!r} ({error.strerror or error})"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -135,9 +143,14 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _commit(stage: Path, out: Path) -> None:
-    """Rename ``stage`` to ``out``, replacing its old contents whole; Ctrl-C waits for it."""
+def _commit(stage: Path, out: Path, recheck: Callable[[], object]) -> None:
+    """Rename ``stage`` to ``out``, replacing its old contents whole; Ctrl-C waits for it.
+
+    ``recheck`` runs first, with the signals held: whatever it finds (something foreign
+    in ``out``, a signal a caller deferred) stops the commit, and what arrives after it
+    waits for the renames."""
     with _signals_held():
+        recheck()  # nothing foreign arrived in out meanwhile
         old = None
         if out.exists() and any(out.iterdir()):
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}{OLD}", dir=out.parent))

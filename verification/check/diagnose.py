@@ -220,7 +220,11 @@ def fingerprints(verdict, case: CheckCase, reduction: str) -> list[dict]:
 
     result = verdict.result
     wrong = {*verdict.disagreeing, *result.batch_axis, *result.malformed}
-    theirs = {name: result.raw[name] for name in NAMES if name in wrong and name in result.raw}
+    theirs = {  # only real numbers can be fingerprinted (complex: a ComplexWarning, no finding)
+        name: result.raw[name]
+        for name in NAMES
+        if name in wrong and name in result.raw and result.raw[name].dtype.kind in "fiu"
+    }
     if not theirs:
         return []
     findings = identify(

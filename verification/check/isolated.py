@@ -13,7 +13,12 @@ judges only from the report the child sends back over a pipe of its own:
 - once the report is sent the child ends at once (``os._exit``): a non-daemon thread left
   running by the user's code cannot keep it alive;
 - the child's stdout is its stderr, so the user's prints never mix into the report or
-  ``--json``.
+  ``--json``;
+- the report is one line of JSON, and the parent reads up to its newline, not to the end
+  of the pipe: a process the user's code forked holds a copy of the pipe open as long as it
+  lives, and waiting for the end used to lose the report ("ended before it could report");
+- the modules the check needs after the user's code runs are imported before it: code that
+  poisons ``sys.modules["verification"]`` gets a verdict or one line, not a traceback.
 
 This guards against mistakes, not malice: code that sets out to forge a report can still
 write to the pipe (docs/checker.md, "What a check can promise").
@@ -69,7 +74,8 @@ def run(kwargs: dict, *, timeout: float | None, no_jax_cache: bool) -> Outcome:
         child.kill()
         child.wait()
         raise
-    # a grandchild that kept a copy of the pipe would hold its end open: wait a bounded time
+    # the report ends at its newline; a grandchild that kept a copy of the pipe holds its
+    # end open, so without one the wait is bounded
     report.join(timeout=5.0)
     progress.join(timeout=1.0)
     if report.data:
@@ -115,7 +121,8 @@ def _watch(child: subprocess.Popen, progress: _Progress, timeout: float | None) 
 
 
 class _Reader(threading.Thread):
-    """Reads one pipe to its end (the report can be larger than a pipe's buffer)."""
+    """Reads one line from a pipe (the report can be larger than a pipe's buffer): up to
+    its newline, or the end of the pipe, whichever comes first."""
 
     def __init__(self, fd: int) -> None:
         super().__init__(daemon=True)
@@ -124,7 +131,7 @@ class _Reader(threading.Thread):
 
     def run(self) -> None:
         with os.fdopen(self.fd, "rb") as pipe:
-            self.data = pipe.read()
+            self.data = pipe.readline()
 
 
 class _Progress(threading.Thread):
@@ -153,7 +160,8 @@ def _child(report_fd: int, progress_fd: int) -> None:
     def mark(what: str) -> None:
         progress.write(what + "\n")
 
-    from . import harness, search
+    from .. import fingerprints  # noqa: F401  (imported before the user's code: see above)
+    from . import cases, diagnose, harness, search, tolerance, verdict  # noqa: F401
 
     harness.set_progress(mark)
     if request["no_jax_cache"]:
@@ -176,7 +184,7 @@ def _child(report_fd: int, progress_fd: int) -> None:
     except (ValueError, TypeError) as error:
         message = {"error": str(error)}
     with os.fdopen(report_fd, "wb") as pipe:
-        pipe.write(json.dumps(message).encode())
+        pipe.write(json.dumps(message).encode() + b"\n")  # one line: json escapes newlines
     os._exit(0)  # no wait for threads the user's code left running
 
 

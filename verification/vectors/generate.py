@@ -11,7 +11,10 @@ in rnn-ref, never a file written). Then the case is written twice, ``json/<id>.j
 The whole suite is written into a temporary directory beside ``DIR``, created before any
 number is computed (so a place that cannot take it fails at once), and renamed into place
 by ``rnn_ref.files.rundir``, which does the same for training runs: ``DIR`` holds the
-previous suite or the new one, never a mix.
+previous suite or the new one, never a mix. Ctrl-C or SIGTERM before the commit stops
+generation (at once, or at the next case if Python dropped it in a GC callback) and leaves
+``DIR`` as it was (exit 130 or 143); one that comes during the commit's renames
+(microseconds, signals held) is raised after them.
 The same version on the same machine writes the same bytes: JSON from ``repr(float)``, and
 the ``.npz`` zip entries stamped with a fixed date instead of the time of writing.
 """
@@ -29,7 +32,7 @@ import numpy as np
 
 import rnn_ref
 from rnn_ref.containers import Params
-from rnn_ref.files import rundir
+from rnn_ref.files import _process, rundir
 from rnn_ref.files.casefile import Problem, save_case
 
 from . import files
@@ -101,12 +104,22 @@ def write_suite(out: str | os.PathLike) -> dict:
         GenerationError: rnn_ref and the JAX twin disagree on a case.
     """
     path = check_out(out)
-    with rundir.staged(path, lambda: check_out(out)) as stage:
+
+    def recheck() -> None:
+        pending.check()  # with the signals held: a signal before it, and no suite
+        check_out(out)
+
+    # Ctrl-C and SIGTERM are also recorded and raised again between cases and before the
+    # commit: raised at once, they can land in JAX's garbage-collection callback, where
+    # Python ignores them, and the suite would be written all the same.
+    with _process.signals_kept() as pending, rundir.staged(path, recheck) as stage:
         documents = []
         for case in SUITE:
+            pending.check()
             problem = case.problem()
             expected = expected_values(case, problem)
             documents.append((case, dataclasses.replace(problem, expected=expected)))
+        pending.check()
         with rundir.writing(path):
             manifest = _write_files(stage, documents)
     return manifest

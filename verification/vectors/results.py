@@ -14,7 +14,12 @@ tolerance times max|expected|, and every case that disagrees goes through the ch
 fingerprints (``verification.fingerprints.identify``), printed on the checker's lines.
 Exit codes are the checker's: 0 every case compared agrees, 1 some case disagrees or is
 malformed, 2 nothing could be compared (an unreadable results file, an unknown case id,
-or no case in scope).
+no case in scope, or no gradient in any case).
+
+A case whose result gives no gradient (the loss alone, agreeing) is no agreement: it is
+reported as such, case by case, and a run in which no case gave a gradient exits 2, as a
+check whose function returned none does. Every report, passing or not, ends its counts with
+what was not checked: the quantities left out, the cases out of scope or not in the results.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from .manifest import check_digests, read_cases, read_manifest
 RESULTS_FORMAT = "rnn-ref-results"
 RESULTS_VERSION = 1
 RESULTS_KEYS = ("format", "version", "implementation", "results")
+#: What a result must give at least one of for its case to agree: the gradients.
+GRADIENT_NAMES = NAMES[1:]
 
 
 @dataclass
@@ -48,10 +55,14 @@ class ResultsReport:
 
     Attributes:
         status: ``"agree"`` (0), ``"fail"`` (1) or ``"error"`` (2), as ``CheckReport``.
-        counts: ``cases``, ``compared``, ``agreed``, ``failed``, ``out_of_scope``,
-            ``not_run`` (in the suite but not in the results).
+        counts: ``cases``, ``compared``, ``agreed``, ``failed``, ``no_gradient`` (the
+            result agrees but holds no gradient: not an agreement), ``out_of_scope``,
+            ``not_run`` (in the suite but not in the results). ``compared`` is
+            ``agreed + failed + no_gradient``.
         failures: per failing case, its lines (quantities, problems, mistakes).
         mistake_ids: per failing case id, the ids of the mistakes recognised.
+        no_gradient: per case id whose result gave no gradient, the names it gave.
+        not_checked: per case id compared, the quantities its result left out.
         out_of_scope: per case id, the reason the implementation gave.
     """
 
@@ -62,6 +73,8 @@ class ResultsReport:
     counts: dict[str, int] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
     mistake_ids: dict[str, list[str]] = field(default_factory=dict)
+    no_gradient: dict[str, list[str]] = field(default_factory=dict)
+    not_checked: dict[str, list[str]] = field(default_factory=dict)
     out_of_scope: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -74,18 +87,46 @@ class ResultsReport:
             f"rnn-ref vectors --check-results {self.results} ({self.implementation})",
             f"cases: {c['cases']} in the suite, {c['compared']} compared, {c['agreed']} agree, "
             f"{c['failed']} fail, {c['out_of_scope']} out of scope, {c['not_run']} not in the "
-            "results",
+            "results" + (f", {c['no_gradient']} with no gradient" if c["no_gradient"] else ""),
         ]
         for case_id, case_lines in self.failures.items():
             lines.append(f"case {case_id}: FAIL")
             lines += ["  " + line for line in case_lines]
+        for case_id, given in self.no_gradient.items():
+            lines.append(
+                f"case {case_id}: NOT CHECKED: the result gives {', '.join(given)} and no "
+                "gradient; agreeing on the loss alone is not an agreement"
+            )
         reasons = sorted(set(self.out_of_scope.values()))
         for reason in reasons:
             ids = [i for i, r in self.out_of_scope.items() if r == reason]
             lines.append(f"out of scope ({len(ids)}): {reason}")
+        lines += self._not_checked_lines()
         verdict = {"agree": "AGREE", "fail": "FAIL", "error": "ERROR"}[self.status]
         lines.append(f"{verdict}: {self.reason}")
         return "\n".join(lines) + "\n"
+
+    def _not_checked_lines(self) -> list[str]:
+        """What this run did not check, passing or not: the quantities left out (grouped
+        by the names left out), the cases out of scope and those not in the results."""
+        c = self.counts
+        lines = []
+        groups: dict[tuple[str, ...], int] = {}
+        for names in self.not_checked.values():
+            if names:
+                groups[tuple(names)] = groups.get(tuple(names), 0) + 1
+        for names, count in groups.items():
+            lines.append(f"not checked: {', '.join(names)} (not in the results of {_cases(count)})")
+        cases = [
+            f"{_cases(c[key])} {what}"
+            for key, what in (("out_of_scope", "out of scope"), ("not_run", "not in the results"))
+            if c[key]
+        ]
+        if cases:
+            lines.append(f"not checked: {' and '.join(cases)}")
+        if not lines:
+            lines.append("not checked: nothing (every quantity of every case was compared)")
+        return lines
 
 
 def check_results(results: str | os.PathLike, vectors: str | os.PathLike) -> ResultsReport:
@@ -124,39 +165,85 @@ def check_results(results: str | os.PathLike, vectors: str | os.PathLike) -> Res
         if not isinstance(value, dict):
             raise ValueError(f"{where}.results[{case_id!r}]: expected an object, got another value")
         if "out_of_scope" in value:
+            others = sorted(str(key)[:40] for key in value if key != "out_of_scope")
+            if others:  # numbers beside "out of scope" would be silently left unchecked
+                raise ValueError(
+                    f"{where}.results[{case_id!r}]: expected out_of_scope alone, got also "
+                    f"{others[0]!r}"
+                )
             reason = files.field(
                 value, "out_of_scope", str, f"{where}.results[{case_id!r}]", "a reason"
             )
             report.out_of_scope[case_id] = reason
             continue
-        case_lines, mistakes = judge(by_id[case_id], value)
-        if case_lines:
+        verdict = judge(by_id[case_id], value)
+        report.not_checked[case_id] = verdict.not_checked
+        if verdict.lines:
             failed += 1
-            report.failures[case_id] = case_lines
-            report.mistake_ids[case_id] = mistakes
+            report.failures[case_id] = verdict.lines
+            report.mistake_ids[case_id] = verdict.mistakes
+        elif verdict.given and not set(verdict.given) & set(GRADIENT_NAMES):
+            report.no_gradient[case_id] = verdict.given
         else:
             agreed += 1
+    no_gradient = len(report.no_gradient)
     report.counts = {
         "cases": len(cases),
-        "compared": failed + agreed,
+        "compared": failed + agreed + no_gradient,
         "agreed": agreed,
         "failed": failed,
+        "no_gradient": no_gradient,
         "out_of_scope": len(report.out_of_scope),
         "not_run": len(cases) - len(entries),
     }
     if failed:
         report.status = "fail"
-        report.reason = f"{failed} of {failed + agreed} cases compared disagree"
+        report.reason = f"{failed} of {failed + agreed + no_gradient} cases compared disagree"
     elif agreed:
-        report.reason = f"all {agreed} cases compared agree"
+        report.reason = f"all {agreed} cases compared agree" + (
+            f"; {no_gradient} more gave no gradient (not checked)" if no_gradient else ""
+        )
+    elif no_gradient:
+        # the loss alone, agreeing: agreeing on no gradient is no verdict (as in a check)
+        report.status = "error"
+        report.reason = (
+            f"no gradient could be compared: the results of {no_gradient} cases give none of "
+            f"{', '.join(GRADIENT_NAMES)}"
+        )
     else:
         report.status = "error"
         report.reason = "no case could be compared: every result is out of scope or missing"
     return report
 
 
-def judge(case: ReadCase, value: dict) -> tuple[list[str], list[str]]:
-    """The report lines of one case's result (none when it agrees) and the mistake ids."""
+@dataclass
+class Verdict:
+    """One case's result judged.
+
+    Attributes:
+        lines: the report lines (none when every quantity given agrees).
+        mistakes: the ids of the mistakes recognised.
+        given: the names given well-formed, in the order of ``NAMES``.
+        not_checked: the names not given (so not compared), in the order of ``NAMES``.
+    """
+
+    lines: list[str]
+    mistakes: list[str]
+    given: list[str]
+    not_checked: list[str]
+
+
+def judge(case: ReadCase, value: dict) -> Verdict:
+    """One case's result judged against the case (``Verdict``)."""
+    lines, mistakes, result = _judge(case, value)
+    given = [n for n in NAMES if n in result.values]
+    missing = [n for n in NAMES if n not in result.values and n not in result.malformed]
+    return Verdict(lines, mistakes, given, missing)
+
+
+def _judge(case: ReadCase, value: dict) -> tuple[list[str], list[str], object]:
+    """The report lines of one case's result (none when it agrees), the mistake ids and
+    the result as read."""
     p = case
     truth = {name: np.asarray(p.expected[name], dtype=np.float64) for name in NAMES}
     noise = {name: case.tolerance * float(np.max(np.abs(truth[name]))) for name in NAMES}
@@ -166,9 +253,9 @@ def judge(case: ReadCase, value: dict) -> tuple[list[str], list[str]]:
     ]
     wrong = [q.name for q in quantities if q.status == "disagree"]
     if not (result.values or result.problems):  # {} would otherwise agree with anything
-        return [f"problem: none of {', '.join(NAMES)} was returned"], []
+        return [f"problem: none of {', '.join(NAMES)} was returned"], [], result
     if not (wrong or result.problems or result.batch_axis):
-        return [], []
+        return [], [], result
     lines = [f"problem: {problem}" for problem in result.problems]
     lines += [f"{n}: returned with an extra batch axis (B, ...)" for n in result.batch_axis]
     if "loss" in wrong:
@@ -181,7 +268,11 @@ def judge(case: ReadCase, value: dict) -> tuple[list[str], list[str]]:
     findings = _fingerprints(case, result, wrong, noise)
     for finding in findings:
         lines.append(f"mistake: {finding.id}: {finding.line}")
-    return lines, [finding.id for finding in findings]
+    return lines, [finding.id for finding in findings], result
+
+
+def _cases(count: int) -> str:
+    return f"{count} case" if count == 1 else f"{count} cases"
 
 
 def _results_bytes(directory: Path) -> int:
