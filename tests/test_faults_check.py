@@ -611,3 +611,15 @@ def test_vectors_check_results_json_is_strict(golden_vectors, tmp_path, capsys) 
         "rnn-ref vectors: error: --json: expected it with --check-results, the one verdict "
         "it prints\n"
     )
+
+
+def test_a_result_broadcast_to_a_trillion_entries_is_malformed_not_copied() -> None:
+    """7 TiB if copied or compared: its shape is reported instead (memory stays bounded)."""
+
+    def huge(*args):
+        g = correct(*args)
+        return g | {"W_hh": np.broadcast_to(0.0, (10**6, 10**6))}
+
+    report = check(huge, examples=5)
+    assert report.exit_code == 1, report.text()
+    assert "W_hh: expected shape" in report.text() and "(1000000, 1000000)" in report.text()

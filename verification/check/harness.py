@@ -273,6 +273,10 @@ def _same(a: object, b: object, depth: int) -> bool:
 MAX_DEPTH = 64
 
 
+#: The most numbers ``freeze`` copies from one returned array (128 MiB of float64).
+MAX_COPY = 2**24
+
+
 def freeze(value: object, depth: int = 0) -> object:
     """A copy of what a call returned, taken as it returns: a buffer returned by reference
     and changed by the next call (``self.dW += ...; return self.dW``) would otherwise
@@ -280,7 +284,10 @@ def freeze(value: object, depth: int = 0) -> object:
     into NumPy arrays, dicts, lists and tuples item by item, anything else deep-copied
     when it can be; what cannot be copied (a generator) is kept as it came."""
     if isinstance(value, np.ndarray):
-        return value.copy()
+        # no quantity of a check case comes near MAX_COPY numbers: a larger array (a view
+        # broadcast to 10^12 entries) has the wrong shape, which read_result reports
+        # without the copy that would exhaust memory
+        return value.copy() if value.size <= MAX_COPY else value
     if isinstance(value, int | float | str | bytes | bool | None):
         return value
     if depth > MAX_DEPTH:

@@ -34,6 +34,7 @@ import numpy as np
 
 from .conventions import CONVENTIONS
 from .harness import (
+    MAX_COPY,
     TargetError,
     call,
     load_target,
@@ -158,7 +159,9 @@ def _numbers(value: object) -> np.ndarray | None:
         array = np.asarray(value)
     except Exception:
         return None
-    return array.astype(np.float64) if array.dtype.kind in "fiu" else None
+    if array.dtype.kind not in "fiu" or array.size > MAX_COPY:  # too large: a wrong shape
+        return None
+    return array.astype(np.float64)
 
 
 def _settings(examples: int, shrink: bool):
