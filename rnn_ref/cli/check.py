@@ -30,9 +30,11 @@ the user's cache directory (docs/verification.md); --no-jax-cache or RNN_REF_JAX
 compiles them afresh.
 
 exit status: 0 all agree; 1 the code ran and something is wrong (a gradient disagrees,
-NaN or inf, a wrong shape or dtype, a mutated argument, different answers to the same
-case); 2 nothing could be compared (TARGET does not import, an exception, a timeout, bad
-usage, Hypothesis missing), with one line saying why.
+NaN or inf, a wrong shape or dtype, a name the convention does not know, a mutated
+argument, answers to the same case further apart than rounding); 2 nothing could be
+compared (TARGET does not import, an exception, a timeout, no gradient returned, the
+process ended before it reported, bad usage, Hypothesis missing), with one line saying why.
+Your code runs in a child process; its prints go to stderr.
 
 examples:
   rnn-ref check examples/check/canonical_rnn.py:gradients

@@ -12,8 +12,7 @@ The walk-through is one package, one module per part:
   follows), ``markdown``, ``html``, and ``mathml``, the notation of the labels as MathML.
 """
 
-from .walk import (
-    FORMATS,
+from .case import (
     H0_CHOICES,
     MAX_LINES,
     MAX_NUMBERS,
@@ -22,15 +21,13 @@ from .walk import (
     WEIGHT_CHOICES,
     Case,
     ExplainConfig,
-    Walkthrough,
     build_case,
     check_size,
-    explain,
     printed_size,
     reach,
     save_explain_case,
-    write_explain,
 )
+from .walk import FORMATS, Walkthrough, explain, write_explain
 
 __all__ = [
     "FORMATS",

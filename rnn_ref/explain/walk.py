@@ -28,44 +28,15 @@ import numpy as np
 from ..bptt import gradients
 from ..containers import truncation_label
 from .case import (
-    H0_CHOICES,
-    MAX_LINES,
-    MAX_NUMBERS,
-    MAX_PRECISION,
-    SUMMARY_AFTER,
-    WEIGHT_CHOICES,
     Case,
     ExplainConfig,
     build_case,
-    check_size,
     interval,
-    printed_size,
     reach,
-    save_explain_case,
     span,
 )
 from .passes import Step, Totals, backward_pass, forward_pass
 from .text import NOT_REACHED, REACHED, Renderer, Silent, TextRenderer
-
-__all__ = [
-    "FORMATS",
-    "H0_CHOICES",
-    "MAX_LINES",
-    "MAX_NUMBERS",
-    "MAX_PRECISION",
-    "SUMMARY_AFTER",
-    "WEIGHT_CHOICES",
-    "Case",
-    "ExplainConfig",
-    "Walkthrough",
-    "build_case",
-    "check_size",
-    "explain",
-    "printed_size",
-    "reach",
-    "save_explain_case",
-    "write_explain",
-]
 
 FORMATS = ("text", "markdown", "html")
 # A T x T grid is a picture up to here; past it, the lines of the reach section say it all.
